@@ -1,0 +1,133 @@
+"""The analysis of one video: per-window fused and per-stream scores. Its JSON is the hub that
+`timestamps`, `tags`, `demo` and `filter` read."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from phar_cli.core.labels import canonical
+from phar_cli.core.spans import Span
+from phar_cli.errors import PredictionsFormatError
+
+SCHEMA = "phar.predictions/1"
+STREAMS = ("rgb", "skeleton", "audio")
+
+Scores = list[tuple[str, float]]  # (label, probability), best first
+
+
+def ranked(scores: dict[str, float] | Scores) -> Scores:
+    """Scores as (label, p) pairs, best first; ties keep their given order (never collapse)."""
+    items = list(scores.items()) if isinstance(scores, dict) else list(scores)
+    return sorted(items, key=lambda kv: -kv[1])
+
+
+@dataclass(frozen=True)
+class VideoMeta:
+    path: str
+    duration: float
+    fps: float
+    width: int
+    height: int
+
+
+@dataclass
+class WindowPrediction:
+    span: Span
+    scores: Scores                      # fused, over the analysis labels, best first
+    streams: dict[str, Scores] = field(default_factory=dict)  # each stream's own labels
+    used: list[str] = field(default_factory=list)
+
+    @property
+    def top(self) -> tuple[str, float] | None:
+        return self.scores[0] if self.scores else None
+
+    def topk(self, k: int) -> Scores:
+        return self.scores[:k]
+
+
+@dataclass
+class Analysis:
+    video: VideoMeta
+    labels: list[str]
+    windows: list[WindowPrediction]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "video": vars(self.video),
+            "config": self.config,
+            "labels": self.labels,
+            "windows": [
+                {
+                    "start": w.span.start,
+                    "end": w.span.end,
+                    "scores": _pairs(w.scores),
+                    "streams": {name: _pairs(s) for name, s in w.streams.items()},
+                    "used": list(w.used),
+                }
+                for w in self.windows
+            ],
+        }
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<predictions>") -> Analysis:
+        try:
+            if data.get("schema") != SCHEMA:
+                raise PredictionsFormatError(
+                    f"{source}: unknown predictions schema {data.get('schema')!r} (expected {SCHEMA})")
+            v = data["video"]
+            video = VideoMeta(str(v["path"]), float(v["duration"]), float(v["fps"]),
+                              int(v["width"]), int(v["height"]))
+            windows = [
+                WindowPrediction(
+                    span=Span(float(w["start"]), float(w["end"])),
+                    scores=_unpairs(w["scores"]),
+                    streams={name: _unpairs(s) for name, s in w.get("streams", {}).items()},
+                    used=[str(u) for u in w.get("used", [])],
+                )
+                for w in data["windows"]
+            ]
+            return cls(video, [canonical(x) for x in data["labels"]], windows, dict(data.get("config", {})))
+        except PredictionsFormatError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as ex:
+            raise PredictionsFormatError(f"{source}: not a phar predictions file ({type(ex).__name__}: {ex})") from ex
+
+
+def _pairs(scores: Scores) -> list[dict[str, Any]]:
+    return [{"label": label, "score": round(float(p), 6)} for label, p in scores]
+
+
+def _unpairs(items: list[dict[str, Any]]) -> Scores:
+    out = [(canonical(str(it["label"])), float(it["score"])) for it in items]
+    if any(not math.isfinite(p) for _, p in out):
+        raise ValueError("non-finite score")
+    return ranked(out)
+
+
+def load_predictions(path: str | Path, subclip_len: float = 7.0) -> Analysis:
+    """Read a phar predictions JSON, or the seed's list-of-dicts JSON (see `legacy`)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as ex:
+        raise PredictionsFormatError(f"{path}: cannot read ({ex.strerror or ex})") from ex
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as ex:
+        raise PredictionsFormatError(f"{path}: not valid JSON ({ex})") from ex
+    if isinstance(data, list):
+        from phar_cli.core.legacy import analysis_from_seed_json
+
+        return analysis_from_seed_json(data, source=str(path), subclip_len=subclip_len)
+    if not isinstance(data, dict):
+        raise PredictionsFormatError(f"{path}: not a phar predictions file")
+    return Analysis.from_dict(data, source=str(path))

@@ -1,0 +1,49 @@
+"""The errors phar raises. The CLI prints any of them as one line and exits 1 (2 for usage)."""
+
+
+class PharError(Exception):
+    """Base of every error phar reports to a user."""
+
+    exit_code = 1
+
+
+class UsageError(PharError):
+    """Options that do not fit together or cannot be parsed."""
+
+    exit_code = 2
+
+
+class VideoOpenError(PharError):
+    """A file that is missing, empty, truncated or not a video."""
+
+
+class AudioDecodeError(PharError):
+    """The audio track exists but cannot be decoded."""
+
+
+class ToolNotFound(PharError):
+    """An external program (ffmpeg, ffprobe) cannot be found."""
+
+
+class FFmpegError(PharError):
+    """ffmpeg or ffprobe ran and failed; the message carries its stderr tail."""
+
+
+class ModelLoadError(PharError):
+    """A config, checkpoint or label map that cannot be used."""
+
+
+class ModelNotFound(ModelLoadError):
+    """A model file that was looked for and is not there."""
+
+
+class LabelMapError(ModelLoadError):
+    """A label map that does not match what a model predicts."""
+
+
+class DownloadError(PharError):
+    """A model download that failed, was cut off or has the wrong checksum."""
+
+
+class PredictionsFormatError(PharError):
+    """A predictions JSON that phar cannot read."""

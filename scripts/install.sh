@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs phar and the OpenMMLab stack it runs on, from PyPI only, into a virtual environment.
+#
+#   bash scripts/install.sh            # creates ./.venv (or uses $PHAR_VENV / an active venv)
+#
+# Why a script and not just `pip install .`: mmcv 2.1.0 exists on PyPI only as source and must be
+# built with its compiled ops against the torch that is installed, without build isolation (with it
+# pip silently builds mmcv *without* ops); mmpose's declared deps would swap torch for a multi-GB
+# CUDA build. Every step below is one of those traps; the numbers are from a 2-core CPU machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[phar install]\033[0m %s\n' "$*"; }
+
+# 1. The environment: an active venv is used as it is, otherwise ./.venv (or $PHAR_VENV).
+if [[ -n "${VIRTUAL_ENV:-}" && -z "${PHAR_VENV:-}" ]]; then
+  VENV="$VIRTUAL_ENV"
+else
+  VENV="${PHAR_VENV:-.venv}"
+  [[ -x "$VENV/bin/python" ]] || { log "creating $VENV"; python3 -m venv "$VENV"; }
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip install --disable-pip-version-check -q)
+"$PY" -m pip install --disable-pip-version-check -q --upgrade pip
+
+# 2. torch: keep whatever torch is already there (a CUDA build stays a CUDA build); otherwise the
+#    CPU build 2.13.0 (other releases pull a multi-GB CUDA build).
+if "$PY" -c "import torch" 2>/dev/null; then
+  log "keeping installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
+else
+  log "installing torch==${PHAR_TORCH_VERSION:-2.13.0}"
+  "${PIP[@]}" "torch==${PHAR_TORCH_VERSION:-2.13.0}"
+fi
+# setuptools 81+ lacks pkg_resources, which mmcv's build and mmpose import.
+"${PIP[@]}" "setuptools>=77.0.3,<81" wheel ninja numpy cython
+
+# 3. mmcv 2.1.0 with compiled ops, built once per torch (and CUDA) version and cached as a wheel.
+#    pip's own wheel cache is keyed by name and version only and would reuse a wheel built against
+#    another torch, so it is bypassed (--no-cache-dir) and our cache is keyed by torch's version.
+if ! "$PY" -c "import mmcv, mmcv.ops; from mmcv.ops import nms" 2>/dev/null \
+   || [[ "$("$PY" -c 'import mmcv; print(mmcv.__version__)')" != "2.1.0" ]]; then
+  TORCH_TAG=$("$PY" -c 'import torch; print(torch.__version__.replace("+", "_"))')
+  CACHE="${PHAR_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/phar/wheels}/mmcv-2.1.0-torch-$TORCH_TAG"
+  if ! ls "$CACHE"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
+    log "building mmcv 2.1.0 with ops against torch $TORCH_TAG (several minutes, once per torch)"
+    HAS_CUDA=$("$PY" -c 'import torch; print(int(torch.version.cuda is not None))')
+    export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
+    if [[ "$HAS_CUDA" == 1 ]] && command -v nvcc >/dev/null; then export FORCE_CUDA=1; fi
+    tmp=$(mktemp -d)
+    "$PY" -m pip wheel --disable-pip-version-check -q --no-build-isolation --no-deps --no-cache-dir \
+      mmcv==2.1.0 -w "$tmp"
+    mkdir -p "$CACHE" && mv "$tmp"/mmcv-2.1.0-*.whl "$CACHE"/ && rm -rf "$tmp"
+  else
+    log "using cached mmcv wheel from $CACHE"
+  fi
+  "${PIP[@]}" --no-deps --force-reinstall "$CACHE"/mmcv-2.1.0-*.whl
+  "${PIP[@]}" addict mmengine==0.10.7 opencv-python packaging pyyaml yapf
+fi
+
+# 4. xtcocotools from source: its wheel is built against numpy 1 and breaks under numpy 2.
+if ! "$PY" -c "import xtcocotools.coco" 2>/dev/null; then
+  log "building xtcocotools from source"
+  "${PIP[@]}" --no-build-isolation --no-binary xtcocotools xtcocotools==1.14.3
+fi
+
+# 5. The OpenMMLab packages. mmpose without its deps (they would replace torch; chumpy does not build).
+log "installing mmengine, mmaction2, mmdet, mmpose"
+"${PIP[@]}" mmengine==0.10.7 mmaction2==1.2.0 mmdet==3.3.0 importlib_metadata json-tricks munkres
+"${PIP[@]}" --no-deps mmpose==1.3.2
+
+# 6. phar itself (its plain deps: librosa, soundfile, orjson, typer, rich, imageio-ffmpeg, ...)
+#    and the test tools.
+log "installing phar"
+"${PIP[@]}" -e ".[test]"
+"$PY" -c "import phar_cli.models.compat as c; c.check_stack()"
+log "done: $("$VENV/bin/phar" --version)  (activate with: source $VENV/bin/activate)"
