@@ -40,6 +40,8 @@ class WindowPrediction:
     scores: Scores                      # fused, over the analysis labels, best first
     streams: dict[str, Scores] = field(default_factory=dict)  # each stream's own labels
     used: list[str] = field(default_factory=list)
+    # what the gates measured (loudness LUFS, pose_quality, people): kept for tuning the gates
+    measures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def top(self) -> tuple[str, float] | None:
@@ -69,6 +71,7 @@ class Analysis:
                     "scores": _pairs(w.scores),
                     "streams": {name: _pairs(s) for name, s in w.streams.items()},
                     "used": list(w.used),
+                    "measures": dict(w.measures),
                 }
                 for w in self.windows
             ],
@@ -92,6 +95,7 @@ class Analysis:
                     scores=_unpairs(w["scores"]),
                     streams={name: _unpairs(s) for name, s in w.get("streams", {}).items()},
                     used=[str(u) for u in w.get("used", [])],
+                    measures=dict(w.get("measures", {})),
                 )
                 for w in data["windows"]
             ]

@@ -1,0 +1,19 @@
+# The seed's PoseC3D architecture made small for CPU tests and the offline demo bundle:
+# 12 frames, 32 px heatmaps, depth 18-like stages (1,1,1) with 8 base channels, 2 test clips.
+_base_ = ['posec3d.py']
+left_kp = [1, 3, 5, 7, 9, 11, 13, 15]
+right_kp = [2, 4, 6, 8, 10, 12, 14, 16]
+model = dict(
+    backbone=dict(base_channels=8, stage_blocks=(1, 1, 1)),
+    cls_head=dict(in_channels=128))
+test_pipeline = [
+    dict(type='UniformSampleFrames', clip_len=12, num_clips=2, test_mode=True),
+    dict(type='PoseDecode'),
+    dict(type='PoseCompact', hw_ratio=1., allow_imgpad=True),
+    dict(type='Resize', scale=(-1, 32)),
+    dict(type='CenterCrop', crop_size=32),
+    dict(type='GeneratePoseTarget', sigma=0.6, use_score=True, with_kp=True, with_limb=False,
+         double=True, left_kp=left_kp, right_kp=right_kp),
+    dict(type='FormatShape', input_format='NCTHW_Heatmap'),
+    dict(type='PackActionInputs'),
+]

@@ -1,0 +1,479 @@
+"""The `phar` command: parse and validate options, call the library, hand results to writers.
+
+Thin on purpose (PySceneDetect's shape): everything here can be done from Python through
+`phar_cli.core.engine.Engine` and `phar_cli.outputs`. Errors become one red line and an exit code
+(2 for usage, 1 for failed input); tracebacks only with --debug.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeRemainingColumn, TransferSpeedColumn)
+from rich.table import Table
+
+from phar_cli import __version__
+from phar_cli.errors import PharError, UsageError
+
+app = typer.Typer(
+    name="phar", add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+    help="What happens in a video, and when: RGB + skeleton + audio action recognition.")
+models_app = typer.Typer(help="The model bundle: list, verify and fetch model files.",
+                         no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+err = Console(stderr=True)
+out = Console()
+
+
+@dataclass
+class GlobalState:
+    quiet: bool = False
+    verbose: bool = False
+    debug: bool = False
+
+
+STATE = GlobalState()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"phar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only results and errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more about each step.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    STATE.quiet, STATE.verbose, STATE.debug = quiet, verbose, debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
+                        format="%(message)s")
+
+
+# -- the analysis options shared by timestamps, demo and filter --------------------------------
+
+@dataclass
+class AnalysisArgs:
+    streams: str
+    device: str
+    subclip_len: float
+    coefficients: str
+    pose_score_thr: float
+    correct_rate: float
+    loudness_weights: Optional[str]
+    det_score_thr: float
+    batch_size: int
+    num_processes: int
+    label_maps: Optional[str]
+    rgb_config: Optional[Path]
+    rgb_checkpoint: Optional[Path]
+    skeleton_config: Optional[Path]
+    skeleton_checkpoint: Optional[Path]
+    audio_config: Optional[Path]
+    audio_checkpoint: Optional[Path]
+    det_config: Optional[Path]
+    det_checkpoint: Optional[Path]
+    pose_config: Optional[Path]
+    pose_checkpoint: Optional[Path]
+
+
+_P = inspect.Parameter
+_ANALYSIS_PARAMS = [
+    _P("streams", _P.KEYWORD_ONLY, default="rgb,skeleton,audio", annotation=Annotated[str, typer.Option(
+        help="Streams to run, comma-separated: rgb, skeleton, audio.", rich_help_panel="Analysis")]),
+    _P("device", _P.KEYWORD_ONLY, default="auto", annotation=Annotated[str, typer.Option(
+        help="auto, cpu, cuda or cuda:N (auto: CUDA when present).", rich_help_panel="Analysis")]),
+    _P("subclip_len", _P.KEYWORD_ONLY, default=7.0, annotation=Annotated[float, typer.Option(
+        help="Window length in seconds (the last partial window is kept if >= 2 s).",
+        rich_help_panel="Analysis")]),
+    _P("coefficients", _P.KEYWORD_ONLY, default="rgb=0.4,skeleton=0.8,audio=1.0",
+       annotation=Annotated[str, typer.Option(
+           help="Late-fusion weights: 'rgb=W,skeleton=W,audio=W' or three numbers (rgb skeleton audio).",
+           rich_help_panel="Fusion and gates")]),
+    _P("pose_score_thr", _P.KEYWORD_ONLY, default=0.4, annotation=Annotated[float, typer.Option(
+        help="Keypoint score counted as a good keypoint (skeleton gate).",
+        rich_help_panel="Fusion and gates")]),
+    _P("correct_rate", _P.KEYWORD_ONLY, default=0.35, annotation=Annotated[float, typer.Option(
+        help="Fraction of good keypoints a window needs for the skeleton stream.",
+        rich_help_panel="Fusion and gates")]),
+    _P("loudness_weights", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[str], typer.Option(
+        help="Audio gate in LUFS: one number (default -48.445, the seed's mean), 'seed' for its "
+             "per-class table, or 'label=LUFS,...'.", rich_help_panel="Fusion and gates")]),
+    _P("det_score_thr", _P.KEYWORD_ONLY, default=0.5, annotation=Annotated[float, typer.Option(
+        help="Person detection score threshold (the seed's training setting).",
+        rich_help_panel="Fusion and gates")]),
+    _P("batch_size", _P.KEYWORD_ONLY, default=4, annotation=Annotated[int, typer.Option(
+        min=1, help="Windows per model batch.", rich_help_panel="Analysis")]),
+    _P("num_processes", _P.KEYWORD_ONLY, default=2, annotation=Annotated[int, typer.Option(
+        min=0, help="Windows decoded ahead of the models (0: no overlap).", rich_help_panel="Analysis")]),
+    _P("label_maps", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[str], typer.Option(
+        help="Label maps: 'rgb=FILE,skeleton=FILE,audio=FILE' or three files (rgb,skeleton,audio).",
+        rich_help_panel="Models")]),
+] + [
+    _P(f"{name}_{kind}", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[Path], typer.Option(
+        help=f"{title} {kind} (default: the bundle's).", rich_help_panel="Models")])
+    for name, title in (("rgb", "RGB model"), ("skeleton", "Skeleton model"), ("audio", "Audio model"),
+                        ("det", "Person detector"), ("pose", "Pose model"))
+    for kind in ("config", "checkpoint")
+]
+
+
+def with_analysis_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared analysis options; it receives them as `analysis: AnalysisArgs`."""
+    names = [p.name for p in _ANALYSIS_PARAMS]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        analysis = AnalysisArgs(**{n: kwargs.pop(n) for n in names})
+        return func(analysis=analysis, **kwargs)
+
+    own = [p for p in inspect.signature(func).parameters.values() if p.name != "analysis"]
+    wrapper.__signature__ = inspect.Signature(own + _ANALYSIS_PARAMS)  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _parse_label_maps(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if all("=" in p for p in parts):
+        maps = dict(p.split("=", 1) for p in parts)
+        unknown = set(maps) - {"rgb", "skeleton", "audio"}
+        if unknown:
+            raise UsageError(f"--label-maps: unknown stream {', '.join(sorted(unknown))}")
+        return maps
+    if len(parts) == 3 and not any("=" in p for p in parts):
+        return dict(zip(("rgb", "skeleton", "audio"), parts))
+    raise UsageError("--label-maps: give 'rgb=FILE,skeleton=FILE,audio=FILE' or three files")
+
+
+def build_engine(a: AnalysisArgs) -> Any:
+    from phar_cli.core.engine import Engine, EngineOptions
+    from phar_cli.core.fusion import parse_weights
+    from phar_cli.core.gates import GateOptions, parse_loudness
+    from phar_cli.models.bundle import ModelOverrides, resolve_models
+
+    streams = tuple(s.strip().lower() for s in a.streams.split(",") if s.strip())
+    try:
+        weights = parse_weights(a.coefficients)
+        loudness, per_class = parse_loudness(a.loudness_weights)
+    except ValueError as ex:
+        raise UsageError(f"--coefficients/--loudness-weights: {ex}") from ex
+    for name, value in (("--pose-score-thr", a.pose_score_thr), ("--correct-rate", a.correct_rate),
+                        ("--det-score-thr", a.det_score_thr)):
+        if not 0.0 <= value <= 1.0:
+            raise UsageError(f"{name} must be between 0 and 1 (got {value})")
+    if a.subclip_len <= 0:
+        raise UsageError("--subclip-len must be positive")
+    gates = GateOptions(pose_score_thr=a.pose_score_thr, correct_rate=a.correct_rate,
+                        loudness_thr=loudness, per_class_loudness=per_class)
+    overrides = ModelOverrides(
+        configs={n: getattr(a, f"{n}_config") for n in ("rgb", "skeleton", "audio", "det", "pose")},
+        checkpoints={n: getattr(a, f"{n}_checkpoint") for n in ("rgb", "skeleton", "audio", "det", "pose")},
+        labels=_parse_label_maps(a.label_maps))
+    options = EngineOptions(models={}, streams=streams, device=a.device, subclip_len=a.subclip_len,
+                            weights=weights, gates=gates, det_score_thr=a.det_score_thr,
+                            batch_size=a.batch_size, prefetch=a.num_processes)
+    options.models = resolve_models(streams, overrides)
+    return Engine(options)
+
+
+class _Bars:
+    """Rich progress bars for the engine's (step, done, total) callback."""
+
+    NAMES = {"rgb": "RGB stream", "poses": "Person poses", "skeleton": "Skeleton stream",
+             "audio": "Audio stream"}
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step not in self.tasks:
+            self.tasks[step] = self.progress.add_task(self.NAMES.get(step, step), total=total)
+        self.progress.update(self.tasks[step], completed=done, total=total)
+
+
+def _progress(transfer: bool = False) -> Progress:
+    columns: list[Any] = [TextColumn("[bold]{task.description}"), BarColumn()]
+    columns += [DownloadColumn(), TransferSpeedColumn()] if transfer else [MofNCompleteColumn()]
+    columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=err, disable=STATE.quiet, transient=False)
+
+
+def analyse(video: Path, a: AnalysisArgs) -> Any:
+    engine = build_engine(a)
+    with _progress() as progress:
+        return engine.analyse(video, progress=_Bars(progress))
+
+
+def _check_output(path: Path, *inputs: Path) -> None:
+    for source in inputs:
+        if source.exists() and path.exists() and path.resolve() == source.resolve():
+            raise UsageError(f"{path}: output would overwrite the input; choose another path")
+    if path.is_dir():
+        raise UsageError(f"{path}: output is a directory")
+    if not path.parent.exists():
+        raise UsageError(f"{path}: folder {path.parent} does not exist")
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+@app.command()
+@with_analysis_options
+def timestamps(
+    video: Annotated[Path, typer.Argument(help="The video to analyse.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help=(
+        "Output file (default: VIDEO's name with the format's extension, in the current folder)."))] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help=(
+        "json (predictions + segments), csv, srt, vtt, ffmetadata or edl."))] = "json",
+    min_score: Annotated[float, typer.Option(help="Windows whose best fused score is lower are left out of segments.")] = 0.0,
+    max_gap: Annotated[float, typer.Option(help="Join segments of one label across gaps up to this many seconds.")] = 0.0,
+    from_json: Annotated[Optional[Path], typer.Option(help="Reuse a predictions JSON instead of analysing again.")] = None,
+    predictions_out: Annotated[Optional[Path], typer.Option(help="Also write the predictions JSON here (for non-json formats).")] = None,
+    *,
+    analysis: AnalysisArgs,
+) -> None:
+    """When each action starts and ends: predictions JSON and segments, or subtitles/chapters/EDL."""
+    from phar_cli.core.predictions import load_predictions
+    from phar_cli.core.segments import merge_segments
+    from phar_cli.outputs import get_writer
+
+    writer = get_writer(format)
+    output = output or Path(f"{video.stem}.{writer.extension}")
+    _check_output(output, video)
+    if predictions_out:
+        _check_output(predictions_out, video)
+    result = (load_predictions(from_json, subclip_len=analysis.subclip_len) if from_json
+              else analyse(video, analysis))
+    segments = merge_segments(result.windows, min_score=min_score, max_gap=max_gap)
+    writer.write(result, segments, output)
+    if predictions_out:
+        get_writer("json").write(result, segments, predictions_out)
+    if not STATE.quiet:
+        table = Table(title=f"{len(segments)} segments in {video.name}")
+        for col in ("start", "end", "label", "score", "coverage"):
+            table.add_column(col, justify="left" if col == "label" else "right")
+        for s in segments:
+            table.add_row(f"{s.start:.2f}", f"{s.end:.2f}", s.label, f"{s.score:.2f}", f"{s.coverage:.2f}")
+        err.print(table)
+    out.print(f"wrote {output}")
+
+
+@app.command()
+def tags(
+    predictions: Annotated[Path, typer.Argument(help="A predictions JSON (phar's, or the seed's list of dicts).")],
+    topk: Annotated[int, typer.Option(min=1, help="How many tags.")] = 3,
+    min_score: Annotated[float, typer.Option(help="Ignore windows whose best fused score is lower.")] = 0.0,
+    subclip_len: Annotated[float, typer.Option(help="Window length of a seed JSON (it does not record it).")] = 7.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of a table.")] = False,
+) -> None:
+    """Tags for the whole video: per label, seconds covered and mean confidence; top-k by seconds."""
+    import orjson
+
+    from phar_cli.core.predictions import load_predictions
+    from phar_cli.core.tags import video_tags
+
+    result = load_predictions(predictions, subclip_len=subclip_len)
+    found = video_tags(result, topk=topk, min_score=min_score)
+    if as_json:
+        sys.stdout.write(orjson.dumps({"video": result.video.path,
+                                       "tags": [t.to_dict() for t in found]}).decode() + "\n")
+        return
+    table = Table(title=f"Top {topk} tags of {Path(result.video.path).name}")
+    table.add_column("label")
+    table.add_column("seconds", justify="right")
+    table.add_column("mean confidence", justify="right")
+    for t in found:
+        table.add_row(t.label, f"{t.seconds:.1f}", f"{t.mean_confidence:.2f}")
+    out.print(table)
+
+
+@app.command()
+@with_analysis_options
+def demo(
+    video: Annotated[Path, typer.Argument(help="The video to annotate.")],
+    output: Annotated[Path, typer.Argument(help="The annotated video to write.")],
+    topk: Annotated[int, typer.Option(min=1, help="Labels shown per window.")] = 3,
+    from_json: Annotated[Optional[Path], typer.Option(help="Reuse a predictions JSON instead of analysing again.")] = None,
+    codec: Annotated[str, typer.Option(help="Video encoder.")] = "libx264",
+    crf: Annotated[int, typer.Option(help="Encoder quality (lower is better).")] = 20,
+    preset: Annotated[str, typer.Option(help="Encoder preset.")] = "medium",
+    *,
+    analysis: AnalysisArgs,
+) -> None:
+    """An annotated copy of the video: top labels per window and a timeline strip."""
+    raise PharError("phar demo is not available yet in this version (planned: issue #4)")
+
+
+@app.command(name="filter")
+@with_analysis_options
+def filter_(
+    video: Annotated[Path, typer.Argument(help="The video to cut.")],
+    output: Annotated[Path, typer.Argument(help="The cut video to write.")],
+    keep: Annotated[Optional[str], typer.Option(help="Keep only these labels (comma-separated).")] = None,
+    drop: Annotated[Optional[str], typer.Option(help="Drop these labels (comma-separated).")] = None,
+    threshold: Annotated[float, typer.Option(help="Drop windows whose best fused score is lower.")] = 0.5,
+    mode: Annotated[str, typer.Option(help="exact (re-encode at cut points) or copy (cut on keyframes).")] = "exact",
+    min_segment: Annotated[float, typer.Option(help="Drop kept segments shorter than this (s).")] = 0.0,
+    max_gap: Annotated[float, typer.Option(help="Fill gaps shorter than this between kept segments (s).")] = 0.0,
+    margin: Annotated[float, typer.Option(help="Pad each kept segment by this many seconds.")] = 0.0,
+    segments_out: Annotated[Optional[Path], typer.Option(help="Write the kept segments (json/csv/edl).")] = None,
+    from_json: Annotated[Optional[Path], typer.Option(help="Reuse a predictions JSON instead of analysing again.")] = None,
+    *,
+    analysis: AnalysisArgs,
+) -> None:
+    """A cut of the video without the non-sexual parts (or with only chosen labels)."""
+    raise PharError("phar filter is not available yet in this version (planned: issue #4)")
+
+
+@app.command()
+def train(
+    stream: Annotated[str, typer.Argument(help="rgb, skeleton, audio or fusion.")],
+    dataset: Annotated[Path, typer.Argument(help="A dataset folder made by phar prepare-data.")],
+    config: Annotated[Optional[Path], typer.Option(help="mmaction2 config (default: the stream's shipped one).")] = None,
+    work_dir: Annotated[Optional[Path], typer.Option(help="Where checkpoints, logs and plots go.")] = None,
+    resume: Annotated[bool, typer.Option(help="Resume from the last checkpoint in --work-dir.")] = False,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+) -> None:
+    """Train a stream's model (or fit the late-fusion weights) on a prepared dataset."""
+    raise PharError("phar train is not available yet in this version (planned: issue #3)")
+
+
+@app.command(name="prepare-data")
+def prepare_data(
+    videos: Annotated[Path, typer.Argument(help="Folder of videos.")],
+    annotations: Annotated[Path, typer.Argument(help="VIA project JSON, a folder of VIA CSVs, or a plain CSV.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Dataset folder to write.")] = Path("dataset"),
+    clip_len: Annotated[float, typer.Option(help="Clip length in seconds.")] = 7.0,
+    val_ratio: Annotated[float, typer.Option(help="Share of videos in the validation split.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+) -> None:
+    """Turn annotated videos into RGB, skeleton and audio datasets for `phar train`."""
+    raise PharError("phar prepare-data is not available yet in this version (planned: issue #3)")
+
+
+# -- phar models ------------------------------------------------------------------------------
+
+def _entries(names: list[str] | None) -> list[Any]:
+    from phar_cli.models.registry import get_entry, load_manifest
+
+    manifest = load_manifest()
+    if not names or names == ["all"]:
+        return list(manifest.values())
+    return [get_entry(n, manifest) for n in names]
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The bundle's model files, and whether each is present in $PHAR_HOME/models."""
+    from phar_cli.models.registry import models_home
+
+    home = models_home()
+    table = Table(title=f"phar model bundle ({home})")
+    for col in ("name", "file", "present", "size", "sha256", "url"):
+        table.add_column(col, overflow="fold")
+    for e in _entries(None):
+        path = home / e.file
+        size = path.stat().st_size if path.is_file() else e.size
+        digest = e.sha256 or (f"{e.sha256_prefix}… (prefix)" if e.sha256_prefix else "not published")
+        table.add_row(e.name, e.file, "yes" if path.is_file() else "no",
+                      f"{size / 1e6:.1f} MB" if size else "?", digest, e.url)
+    out.print(table)
+
+
+@models_app.command("verify")
+def models_verify(names: Annotated[Optional[list[str]], typer.Argument(help="Models to check (default: all).")] = None) -> None:
+    """Which model files are present and sound (sha256 checked where one is published)."""
+    from phar_cli.models.download import verify
+    from phar_cli.models.registry import models_home
+
+    home = models_home()
+    bad = 0
+    table = Table(title=f"phar models in {home}")
+    for col in ("name", "file", "status", "detail"):
+        table.add_column(col, overflow="fold")
+    for e in _entries(names):
+        result = verify(e, home)
+        bad += not result.usable
+        style = "green" if result.status == "ok" else "yellow" if result.usable else "red"
+        table.add_row(e.name, e.file, f"[{style}]{result.status}[/]", result.message)
+    out.print(table)
+    if bad:
+        raise typer.Exit(1)
+
+
+@models_app.command("fetch")
+def models_fetch(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Models to download (default: all).")] = None,
+    force: Annotated[bool, typer.Option(help="Download again even if a sound copy is present.")] = False,
+) -> None:
+    """Download model files into $PHAR_HOME/models with progress, checking sha256, atomically."""
+    from phar_cli.models.download import fetch
+    from phar_cli.models.registry import models_home
+
+    home = models_home()
+    home.mkdir(parents=True, exist_ok=True)
+    for e in _entries(names):
+        with _progress(transfer=True) as progress:
+            task = progress.add_task(f"{e.name} ({e.file})", total=e.size)
+            result = fetch(e, home, force=force,
+                           progress=lambda done, total: progress.update(task, completed=done, total=total))
+        out.print(result.message)
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry: one line per error, exit 1 (2 for usage, 130 on Ctrl-C)."""
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    try:
+        code = app(args=argv, prog_name="phar", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except click.exceptions.Exit as ex:
+        sys.exit(ex.exit_code)
+    except click.ClickException as ex:
+        err.print("[red]error:[/] " + _escape(ex.format_message()) + " (see --help)",
+                  highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("Stopped.")
+        sys.exit(130)
+    except PharError as ex:
+        if STATE.debug:
+            raise
+        err.print("[red]error:[/] " + _escape(str(ex)), highlight=False, soft_wrap=True)
+        sys.exit(ex.exit_code)
+    except Exception as ex:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if STATE.debug:
+            raise
+        err.print("[red]error:[/] " + _escape(f"internal error: {type(ex).__name__}: {ex} "
+                                              "(run with --debug for the traceback)"),
+                  highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(" ".join(text.split()))
+
+
+if __name__ == "__main__":
+    main()

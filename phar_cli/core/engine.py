@@ -1,0 +1,324 @@
+"""The shared inference core. One Engine owns the device and the loaded models; it analyses a
+video by decoding it once, planning windows, batching windows through each stream, applying the
+seed's gates and fusing the scores. Every command (and a batch runner holding one Engine for many
+videos) goes through `Engine.analyse`.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from phar_cli.core.fusion import DEFAULT_WEIGHTS, fuse
+from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
+from phar_cli.core.labels import read_label_map
+from phar_cli.core.people import track_people
+from phar_cli.core.predictions import STREAMS, Analysis, Scores, VideoMeta, WindowPrediction, ranked
+from phar_cli.core.spans import Span
+from phar_cli.core.windows import DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, plan_windows
+from phar_cli.errors import PharError, UsageError
+
+log = logging.getLogger("phar")
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+T = TypeVar("T")
+
+
+class VideoTooShort(PharError):
+    """A video shorter than one kept window: refused, nothing is written."""
+
+
+@dataclass
+class ModelFiles:
+    config: Path
+    checkpoint: Path | None  # None: random weights (benchmarks only)
+    labels: Path | None = None
+
+
+@dataclass
+class EngineOptions:
+    models: dict[str, ModelFiles]           # rgb, skeleton, audio, det, pose
+    streams: tuple[str, ...] = STREAMS
+    device: str = "auto"
+    subclip_len: float = DEFAULT_SUBCLIP_LEN
+    min_last_window: float = MIN_LAST_WINDOW
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    gates: GateOptions = field(default_factory=GateOptions)
+    det_score_thr: float = 0.5
+    max_people: int = 2
+    batch_size: int = 4
+    prefetch: int = 2  # windows decoded ahead of the model, on a worker thread
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.streams if s not in STREAMS]
+        if unknown or not self.streams:
+            raise UsageError(f"unknown stream(s) {', '.join(unknown) or '(none)'}; "
+                             f"choose from {', '.join(STREAMS)}")
+        if self.subclip_len <= 0:
+            raise UsageError("--subclip-len must be positive")
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    device = device.strip().lower()
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return device
+    if device == "cuda" or device.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device {device}: CUDA is not available on this machine")
+        index = int(device.split(":", 1)[1]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise UsageError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s)")
+        return f"cuda:{index}"
+    raise UsageError(f"--device {device!r}: use auto, cpu, cuda or cuda:N")
+
+
+class Engine:
+    """Holds the device and each model (loaded once, lazily, only for the streams asked for)."""
+
+    def __init__(self, options: EngineOptions) -> None:
+        self.options = options
+        self.device = resolve_device(options.device)
+        self._models: dict[str, Any] = {}
+        self.labels = {s: read_label_map(self._files(s).labels) for s in options.streams}
+
+    def _files(self, name: str) -> ModelFiles:
+        try:
+            return self.options.models[name]
+        except KeyError as ex:
+            raise UsageError(f"no model files given for {name}") from ex
+
+    def model(self, name: str) -> Any:
+        """The loaded model of a stream ('rgb', 'skeleton', 'audio') or 'poses' (det + pose)."""
+        if name not in self._models:
+            from phar_cli.models.poses import PoseEstimator
+            from phar_cli.models.recognizer import Recognizer
+
+            if name == "poses":
+                det, pose = self._files("det"), self._files("pose")
+                self._models[name] = PoseEstimator(det.config, det.checkpoint, pose.config,
+                                                   pose.checkpoint, self.device,
+                                                   det_score_thr=self.options.det_score_thr)
+            else:
+                files = self._files(name)
+                self._models[name] = Recognizer(name, files.config, files.checkpoint,
+                                                self.labels[name], self.device)
+        return self._models[name]
+
+    @property
+    def analysis_labels(self) -> list[str]:
+        if "rgb" in self.labels:
+            return self.labels["rgb"]
+        merged: list[str] = []
+        for stream in self.options.streams:
+            merged += [lab for lab in self.labels[stream] if lab not in merged]
+        return merged
+
+    def analyse(self, path: str | Path, progress: Progress | None = None) -> Analysis:
+        from phar_cli.media.probe import probe
+
+        progress = progress or (lambda step, done, total: None)
+        path = str(path)
+        info = probe(path)
+        spans = plan_windows(info.duration, self.options.subclip_len, self.options.min_last_window)
+        if not spans:
+            raise VideoTooShort(f"{path}: video is {info.duration:.2f} s long, shorter than the "
+                                f"{self.options.min_last_window:g} s minimum window; nothing to analyse")
+        streams = self.options.streams
+        per_stream: dict[str, dict[int, Scores]] = {s: {} for s in streams}
+        extras: list[dict[str, Any]] = [{} for _ in spans]
+        if "rgb" in streams:
+            per_stream["rgb"] = self._run_rgb(path, info, spans, progress)
+        rgb = per_stream.get("rgb", {})
+        if "skeleton" in streams:
+            wanted = [i for i in range(len(spans))
+                      if i not in rgb or skeleton_wanted(rgb[i], self.labels["skeleton"], self.options.gates)]
+            per_stream["skeleton"] = self._run_skeleton(path, info, spans, wanted, extras, progress)
+        if "audio" in streams and info.has_audio:
+            wanted = [i for i in range(len(spans))
+                      if i not in rgb or audio_wanted(rgb[i], self.labels["audio"], self.options.gates)]
+            per_stream["audio"] = self._run_audio(path, spans, wanted, rgb, extras, progress)
+        elif "audio" in streams:
+            log.info("%s has no audio stream: the audio stream is skipped", path)
+        windows = []
+        for i, span in enumerate(spans):
+            scores = {s: per_stream[s][i] for s in streams if i in per_stream[s]}
+            fused = fuse(self.analysis_labels, scores, self.options.weights)
+            windows.append(WindowPrediction(span, fused, scores, list(scores), extras[i]))
+        video = VideoMeta(path, info.duration, float(info.fps), info.width, info.height)
+        return Analysis(video, self.analysis_labels, windows, self.describe())
+
+    def describe(self) -> dict[str, Any]:
+        o = self.options
+        return {
+            "streams": list(o.streams), "device": self.device, "subclip_len": o.subclip_len,
+            "weights": o.weights, "gates": vars(o.gates), "det_score_thr": o.det_score_thr,
+            "models": {name: {"config": str(f.config),
+                              "checkpoint": str(f.checkpoint) if f.checkpoint else None}
+                       for name, f in o.models.items()
+                       if name in o.streams or (name in ("det", "pose") and "skeleton" in o.streams)},
+        }
+
+    # -- streams ------------------------------------------------------------------------------
+
+    def _run_rgb(self, path, info, spans, progress) -> dict[int, Scores]:
+        from phar_cli.media.decode import FrameReader, window_frame_range
+
+        rec = self.model("rgb")
+        reader = FrameReader(path, short_side=rec.short_side)
+
+        def samples() -> Iterator[tuple[int, dict[str, Any]]]:
+            for i, span in enumerate(spans):
+                start, end = window_frame_range(span, info.fps, info.frame_count)
+                sample = rec.sample(end - start)
+                frames = reader.frames(sample["frame_inds"] + start)
+                h, w = frames.shape[1:3]
+                sample.update(imgs=list(frames), img_shape=(h, w), original_shape=(h, w),
+                              modality="RGB")
+                yield i, sample
+
+        return self._predict("rgb", rec, samples(), len(spans), progress)
+
+    def _run_skeleton(self, path, info, spans, wanted, extras, progress) -> dict[int, Scores]:
+        from phar_cli.media.decode import FrameReader, window_frame_range
+
+        if not wanted:
+            return {}
+        rec = self.model("skeleton")
+        estimator = self.model("poses")
+        reader = FrameReader(path)
+        gates = self.options.gates
+
+        def samples() -> Iterator[tuple[int, dict[str, Any]]]:
+            for n, i in enumerate(wanted):
+                start, end = window_frame_range(spans[i], info.fps, info.frame_count)
+                sample = rec.sample(end - start)
+                # Detection and pose run only on the frames PoseC3D samples.
+                unique = np.unique(sample["frame_inds"])
+                frames = reader.frames(unique + start)
+                keypoints, scores = track_people(estimator(frames), self.options.max_people)
+                quality = pose_quality(scores, gates.pose_score_thr)
+                extras[i]["pose_quality"] = round(quality, 4)
+                extras[i]["people"] = int(keypoints.shape[0])
+                progress("poses", n + 1, len(wanted))
+                if keypoints.shape[0] == 0 or quality < gates.correct_rate:
+                    continue
+                total = end - start
+                full_kp = np.zeros((keypoints.shape[0], total, 17, 2), np.float32)
+                full_sc = np.zeros((keypoints.shape[0], total, 17), np.float32)
+                full_kp[:, unique] = keypoints
+                full_sc[:, unique] = scores
+                h, w = frames.shape[1:3]
+                sample.update(keypoint=full_kp, keypoint_score=full_sc, img_shape=(h, w),
+                              original_shape=(h, w), total_frames=total, modality="Pose", label=-1)
+                yield i, sample
+
+        return self._predict("skeleton", rec, samples(), len(wanted), progress)
+
+    def _run_audio(self, path, spans, wanted, rgb, extras, progress) -> dict[int, Scores]:
+        from phar_cli.media.audio import integrated_loudness, load_waveform, log_mel, window_features
+
+        if not wanted:
+            return {}
+        rec = self.model("audio")
+        params = _audio_params(rec)
+        sr = params["sample_rate"]
+        wave = load_waveform(path, sample_rate=sr)
+        if wave.size == 0:
+            return {}
+        features = log_mel(wave, **params)
+        fps = sr / params["hop_size"]
+
+        def samples() -> Iterator[tuple[int, dict[str, Any]]]:
+            for i in wanted:
+                span = spans[i]
+                loudness = integrated_loudness(wave[int(span.start * sr):int(span.end * sr)], sr)
+                extras[i]["loudness"] = round(float(loudness), 2) if np.isfinite(loudness) else None
+                if i in rgb and not loud_enough(loudness, rgb[i], self.options.gates):
+                    continue
+                if i not in rgb and loudness < self.options.gates.loudness_thr:
+                    continue
+                feats = window_features(features, span, fps)
+                sample = rec.sample(len(feats))
+                sample.update(audios=feats, total_frames=len(feats))
+                yield i, sample
+
+        return self._predict("audio", rec, samples(), len(wanted), progress)
+
+    def _predict(self, stream: str, rec: Any, samples: Iterable[tuple[int, dict[str, Any]]],
+                 total: int, progress: Progress) -> dict[int, Scores]:
+        """Batches of windows through one model; decoding runs ahead on a worker thread."""
+        out: dict[int, Scores] = {}
+        batch: list[tuple[int, dict[str, Any]]] = []
+
+        def flush() -> None:
+            probs = rec.predict([s for _, s in batch])
+            for (i, _), row in zip(batch, probs):
+                out[i] = ranked(list(zip(rec.labels, (float(p) for p in row))))
+            batch.clear()
+            progress(stream, len(out), total)
+
+        for item in prefetch(samples, self.options.prefetch):
+            batch.append(item)
+            if len(batch) >= self.options.batch_size:
+                flush()
+        if batch:
+            flush()
+        progress(stream, total, total)
+        return out
+
+
+def _audio_params(rec: Any) -> dict[str, int]:
+    from phar_cli.models.recognizer import load_config
+
+    cfg = load_config(rec.config_path)
+    params = dict(cfg.get("audio_features", {}))
+    defaults = dict(sample_rate=16000, fft_size=512, hop_size=256, n_mels=80, fmin=125, fmax=7600)
+    defaults.update(params)
+    return defaults
+
+
+def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
+    """Yield from `items`, produced on a worker thread up to `depth` ahead (errors re-raised here)."""
+    if depth <= 0:
+        yield from items
+        return
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put(("item", item))
+            q.put(("done", done))
+        except BaseException as ex:  # noqa: BLE001 - handed to the consumer
+            q.put(("error", ex))
+
+    thread = threading.Thread(target=work, daemon=True, name="phar-decode")
+    thread.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)

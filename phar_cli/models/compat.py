@@ -1,0 +1,129 @@
+"""Every workaround phar needs for the OpenMMLab stack, in one place (never edit site-packages).
+
+1. mmaction2 1.2.0's PyPI package lacks `mmaction/models/localizers/drn/` although
+   `mmaction/models/localizers/__init__.py` imports it: a placeholder module is registered before
+   mmaction is imported (phar never uses DRN, a temporal grounding model).
+2. mmpose 1.3.2 imports torchvision for one visualiser only, and PyPI's torchvision does not import
+   beside the CPU torch: an absent or broken torchvision is replaced by an empty module that fails
+   loudly if something really calls it.
+3. Checkpoints written by mmengine's Runner hold numpy scalars in `meta` and fail under torch's
+   `weights_only=True` default: phar loads checkpoints itself with `weights_only=False`. A
+   checkpoint is code: load only files from a trusted source (the manifest's sha256 is the guard).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+from phar_cli.errors import ModelLoadError
+
+_PATCHED = False
+
+
+def _placeholder(name: str, **attrs: Any) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__dict__.update(attrs)
+    module.__phar_placeholder__ = True
+    return module
+
+
+def _patch_missing_drn() -> None:
+    spec = importlib.util.find_spec("mmaction")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    root = Path(list(spec.submodule_search_locations)[0])
+    if (root / "models" / "localizers" / "drn").is_dir():
+        return
+
+    class DRN:  # never registered: phar does not use it
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise ModelLoadError("DRN is not part of this mmaction2 install (PyPI package lacks it)")
+
+    pkg = "mmaction.models.localizers.drn"
+    sys.modules.setdefault(pkg, _placeholder(pkg, DRN=DRN, __path__=[]))
+    sys.modules.setdefault(pkg + ".drn", _placeholder(pkg + ".drn", DRN=DRN))
+
+
+def _patch_torchvision() -> None:
+    try:
+        import torchvision  # noqa: F401
+        return
+    except Exception:  # noqa: BLE001 - a broken torchvision raises RuntimeError, not ImportError
+        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+            del sys.modules[name]
+
+    def _missing(*args: Any, **kwargs: Any) -> Any:
+        raise ModelLoadError("torchvision is not usable here; phar does not need it")
+
+    def _attr(name: str) -> Any:
+        if name.startswith("__"):  # inspect and pickle probe dunders: answer like a plain module
+            raise AttributeError(name)
+        return _missing
+
+    tv = _placeholder("torchvision", __path__=[], __version__="0.0.0")
+    tv_transforms = _placeholder("torchvision.transforms", __path__=[], __getattr__=_attr)
+    tv_functional = _placeholder("torchvision.transforms.functional", __getattr__=_attr)
+    tv.transforms = tv_transforms
+    tv_transforms.functional = tv_functional
+    sys.modules.update({"torchvision": tv, "torchvision.transforms": tv_transforms,
+                        "torchvision.transforms.functional": tv_functional})
+
+
+def patch() -> None:
+    """Apply the workarounds once, before any OpenMMLab import."""
+    global _PATCHED
+    if _PATCHED:
+        return
+    _patch_missing_drn()
+    _patch_torchvision()
+    _PATCHED = True
+
+
+def import_openmmlab() -> None:
+    """Import the three OpenMMLab packages with the workarounds; register their modules."""
+    patch()
+    try:
+        import mmcv.ops  # noqa: F401  (compiled ops: mmdet and mmpose need mmcv._ext)
+        import mmaction.models  # noqa: F401
+        import mmdet.models  # noqa: F401
+        import mmpose.models  # noqa: F401
+        from mmaction.utils import register_all_modules as reg_action
+        from mmdet.utils import register_all_modules as reg_det
+        from mmpose.utils import register_all_modules as reg_pose
+    except ImportError as ex:
+        raise ModelLoadError(f"the OpenMMLab stack is not installed correctly ({ex}); "
+                             "run scripts/install.sh") from ex
+    reg_det(init_default_scope=False)
+    reg_pose(init_default_scope=False)
+    reg_action(init_default_scope=False)
+
+
+def load_trusted_checkpoint(path: str | Path) -> dict[str, Any]:
+    """torch.load with weights_only=False (see 3. above); errors name the file."""
+    import torch
+
+    path = Path(path)
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=False)
+    except FileNotFoundError as ex:
+        raise ModelLoadError(f"{path}: checkpoint not found") from ex
+    except Exception as ex:  # noqa: BLE001 - torch raises many kinds for a bad file
+        raise ModelLoadError(f"{path}: not a readable PyTorch checkpoint ({type(ex).__name__})") from ex
+
+
+def check_stack() -> None:
+    """Fail loudly (for the installer) if the stack cannot be imported or lacks compiled ops."""
+    import_openmmlab()
+    import mmaction
+    import mmcv
+    import mmdet
+    import mmengine
+    import mmpose
+    from mmcv.ops import nms  # noqa: F401  needs mmcv._ext
+
+    print(f"OpenMMLab stack ok: mmcv {mmcv.__version__} (ops), mmengine {mmengine.__version__}, "
+          f"mmaction2 {mmaction.__version__}, mmdet {mmdet.__version__}, mmpose {mmpose.__version__}")

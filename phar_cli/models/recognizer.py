@@ -1,0 +1,101 @@
+"""One MMAction2 recognizer (rgb, skeleton or audio) with its label map and in-memory pipeline.
+
+phar decodes frames and computes features itself (once per video), so the config's loading and
+decoding transforms are dropped; its sampler (SampleFrames / UniformSampleFrames) is run by phar
+to learn which frames to decode, and the remaining transforms run on the data in memory.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from phar_cli.errors import ModelLoadError
+from phar_cli.models.checkpoint import load_weights
+from phar_cli.models.compat import import_openmmlab
+
+SAMPLERS = {"SampleFrames", "UniformSampleFrames"}
+LOADERS = {"DecordInit", "DecordDecode", "OpenCVInit", "OpenCVDecode", "PyAVInit", "PyAVDecode",
+           "RawFrameDecode", "LoadAudioFeature", "AudioDecodeInit", "AudioDecode", "LoadRGBFromFile",
+           "RawFrameDecode", "PIMSInit", "PIMSDecode", "Fuse"}
+
+
+def load_config(path: str | Path) -> Any:
+    from mmengine.config import Config
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: config file not found")
+    try:
+        return Config.fromfile(str(path))
+    except Exception as ex:  # noqa: BLE001 - mmengine raises many kinds for a bad config
+        raise ModelLoadError(f"{path}: cannot read config ({type(ex).__name__}: {ex})") from ex
+
+
+class Recognizer:
+    """A built, weight-loaded, eval-mode mmaction2 recognizer on one device."""
+
+    def __init__(self, stream: str, config: str | Path, checkpoint: str | Path | None,
+                 labels: list[str], device: str) -> None:
+        import_openmmlab()
+        import torch
+        from mmaction.registry import MODELS, TRANSFORMS
+        from mmengine.dataset import Compose
+        from mmengine.registry import DefaultScope
+
+        self.stream = stream
+        self.labels = list(labels)
+        self.device = device
+        cfg = load_config(config)
+        self.config_path = str(config)
+        cfg.model.cls_head.num_classes = len(self.labels)
+        with DefaultScope.overwrite_default_scope("mmaction"):
+            try:
+                model = MODELS.build(cfg.model)
+            except Exception as ex:  # noqa: BLE001
+                raise ModelLoadError(f"{config}: cannot build the {stream} model "
+                                     f"({type(ex).__name__}: {ex})") from ex
+            if checkpoint is not None:
+                self.meta = load_weights(model, checkpoint, what=stream)
+            pipeline = [dict(t) for t in cfg.test_pipeline if t["type"] not in LOADERS]
+            samplers = [t for t in pipeline if t["type"] in SAMPLERS]
+            if len(samplers) != 1:
+                raise ModelLoadError(f"{config}: test_pipeline needs exactly one frame sampler")
+            self.sampler_cfg = samplers[0]
+            self.sampler = TRANSFORMS.build(dict(self.sampler_cfg))
+            self.transforms = Compose([TRANSFORMS.build(t) for t in pipeline if t["type"] not in SAMPLERS])
+            self.short_side = _resize_short_side(pipeline)
+        self.model = model.to(torch.device(device)).eval()
+        self._torch = torch
+
+    @property
+    def clip_len(self) -> int:
+        return int(self.sampler_cfg["clip_len"])
+
+    def sample(self, total_frames: int) -> dict[str, Any]:
+        """The config's own sampler on a window of `total_frames` frames (indices from 0)."""
+        results = self.sampler(dict(total_frames=int(total_frames), start_index=0))
+        results["frame_inds"] = np.asarray(results["frame_inds"], dtype=np.int64)
+        return results
+
+    def predict(self, samples: list[dict[str, Any]]) -> np.ndarray:
+        """Class probabilities, one row per sample (a batch of windows through the model once)."""
+        from mmengine.dataset import pseudo_collate
+        from mmengine.registry import DefaultScope
+
+        with DefaultScope.overwrite_default_scope("mmaction"):
+            data = pseudo_collate([self.transforms(dict(s)) for s in samples])
+            with self._torch.no_grad():
+                outputs = self.model.test_step(data)
+        return np.stack([o.pred_score.float().cpu().numpy() for o in outputs])
+
+
+def _resize_short_side(pipeline: list[dict[str, Any]]) -> int | None:
+    """The short side the pipeline resizes frames to (Resize scale (-1, S)), if any."""
+    for t in pipeline:
+        if t["type"] == "Resize":
+            scale = t.get("scale")
+            if isinstance(scale, (tuple, list)) and len(scale) == 2 and scale[0] == -1:
+                return int(scale[1])
+    return None
