@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
 
-import click
 import typer
+from typer.exceptions import Abort, Exit, TyperException
 from rich.console import Console
 from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeRemainingColumn, TransferSpeedColumn)
@@ -142,7 +142,7 @@ def with_analysis_options(func: Callable[..., Any]) -> Callable[..., Any]:
         analysis = AnalysisArgs(**{n: kwargs.pop(n) for n in names})
         return func(analysis=analysis, **kwargs)
 
-    own = [p for p in inspect.signature(func).parameters.values() if p.name != "analysis"]
+    own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "analysis"]
     wrapper.__signature__ = inspect.Signature(own + _ANALYSIS_PARAMS)  # type: ignore[attr-defined]
     return wrapper
 
@@ -446,13 +446,16 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, prog_name="phar", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
-    except click.exceptions.Exit as ex:
+    except Exit as ex:
         sys.exit(ex.exit_code)
-    except click.ClickException as ex:
+    except TyperException as ex:  # usage errors of the vendored click
+        if type(ex).__name__ == "NoArgsIsHelpError":
+            ex.show()  # type: ignore[attr-defined]
+            sys.exit(0)
         err.print("[red]error:[/] " + _escape(ex.format_message()) + " (see --help)",
                   highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+        sys.exit(ex.exit_code)
+    except (Abort, KeyboardInterrupt):
         err.print("Stopped.")
         sys.exit(130)
     except PharError as ex:

@@ -1,7 +1,7 @@
 # The seed's HRNet top-down architecture made small for CPU tests and the offline demo bundle:
-# one module per stage, 8/16/32/64 channels, 64x48 input, no flip test.
+# one module per stage, 8/16/32/64 channels, 128x96 input (a multiple of 32), no flip test.
 _base_ = ['hrnet_w32_coco_256x192.py']
-codec = dict(type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2)
+codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=2)
 model = dict(
     backbone=dict(
         extra=dict(

@@ -145,7 +145,7 @@ class Engine:
         if "audio" in streams and info.has_audio:
             wanted = [i for i in range(len(spans))
                       if i not in rgb or audio_wanted(rgb[i], self.labels["audio"], self.options.gates)]
-            per_stream["audio"] = self._run_audio(path, spans, wanted, rgb, extras, progress)
+            per_stream["audio"] = self._run_audio(path, info, spans, wanted, rgb, extras, progress)
         elif "audio" in streams:
             log.info("%s has no audio stream: the audio stream is skipped", path)
         windows = []
@@ -173,7 +173,7 @@ class Engine:
         from phar_cli.media.decode import FrameReader, window_frame_range
 
         rec = self.model("rgb")
-        reader = FrameReader(path, short_side=rec.short_side)
+        reader = FrameReader(path, short_side=rec.short_side, info=info)
 
         def samples() -> Iterator[tuple[int, dict[str, Any]]]:
             for i, span in enumerate(spans):
@@ -194,7 +194,7 @@ class Engine:
             return {}
         rec = self.model("skeleton")
         estimator = self.model("poses")
-        reader = FrameReader(path)
+        reader = FrameReader(path, info=info)
         gates = self.options.gates
 
         def samples() -> Iterator[tuple[int, dict[str, Any]]]:
@@ -223,8 +223,9 @@ class Engine:
 
         return self._predict("skeleton", rec, samples(), len(wanted), progress)
 
-    def _run_audio(self, path, spans, wanted, rgb, extras, progress) -> dict[int, Scores]:
+    def _run_audio(self, path, info, spans, wanted, rgb, extras, progress) -> dict[int, Scores]:
         from phar_cli.media.audio import integrated_loudness, load_waveform, log_mel, window_features
+        from phar_cli.media.decode import window_frame_range
 
         if not wanted:
             return {}
@@ -247,8 +248,11 @@ class Engine:
                 if i not in rgb and loudness < self.options.gates.loudness_thr:
                     continue
                 feats = window_features(features, span, fps)
-                sample = rec.sample(len(feats))
-                sample.update(audios=feats, total_frames=len(feats))
+                # As in mmaction2's AudioDataset: clips are sampled over the window's video frames
+                # and mapped onto the feature frames (`length`) by AudioFeatureSelector.
+                start, end = window_frame_range(span, info.fps, info.frame_count)
+                sample = rec.sample(end - start)
+                sample.update(audios=feats, length=len(feats), total_frames=end - start)
                 yield i, sample
 
         return self._predict("audio", rec, samples(), len(wanted), progress)

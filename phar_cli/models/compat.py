@@ -6,16 +6,25 @@
 2. mmpose 1.3.2 imports torchvision for one visualiser only, and PyPI's torchvision does not import
    beside the CPU torch: an absent or broken torchvision is replaced by an empty module that fails
    loudly if something really calls it.
-3. Checkpoints written by mmengine's Runner hold numpy scalars in `meta` and fail under torch's
+3. mmaction2 1.2.0 still uses names NumPy 2 removed (`np.Inf` in PoseCompact, `np.trapz`,
+   `np.in1d` in its metrics): they are restored as aliases of their NumPy 2 spellings.
+4. The stack warns about things phar does on purpose (building models without a checkpoint and
+   loading weights itself, COCO metainfo by default, pkg_resources): those warnings are silenced
+   unless phar runs with --debug.
+5. Checkpoints written by mmengine's Runner hold numpy scalars in `meta` and fail under torch's
    `weights_only=True` default: phar loads checkpoints itself with `weights_only=False`. A
    checkpoint is code: load only files from a trusted source (the manifest's sha256 is the guard).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import logging
 import sys
 import types
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +82,46 @@ def _patch_torchvision() -> None:
                         "torchvision.transforms.functional": tv_functional})
 
 
+def _patch_numpy2_names() -> None:
+    import numpy as np
+
+    aliases = {"Inf": lambda: np.inf, "trapz": lambda: np.trapezoid,
+               "in1d": lambda: (lambda a, b, **kw: np.isin(a, b, **kw).ravel())}
+    for name, make in aliases.items():
+        if name not in np.__dict__:
+            try:
+                getattr(np, name)
+            except AttributeError:
+                setattr(np, name, make())
+
+
+def _quiet_warnings() -> None:
+    if logging.getLogger("phar").isEnabledFor(logging.DEBUG):
+        return
+    warnings.filterwarnings("ignore", module=r"(mmcv|mmengine|mmaction|mmdet|mmpose)(\.|$)")
+    warnings.filterwarnings("ignore", message=r".*pkg_resources is deprecated.*")
+
+
+@contextlib.contextmanager
+def quiet_warnings() -> Iterator[None]:
+    """Silence the stack's warnings around a call that resets the warning filters itself."""
+    with warnings.catch_warnings():
+        if not logging.getLogger("phar").isEnabledFor(logging.DEBUG):
+            warnings.simplefilter("ignore")
+            # mmdet/mmpose call warnings.simplefilter('once') inside: drop what still gets through
+            warnings.showwarning = lambda *args, **kwargs: None
+        yield
+
+
 def patch() -> None:
     """Apply the workarounds once, before any OpenMMLab import."""
     global _PATCHED
     if _PATCHED:
         return
+    _quiet_warnings()
     _patch_missing_drn()
     _patch_torchvision()
+    _patch_numpy2_names()
     _PATCHED = True
 
 
@@ -103,7 +145,7 @@ def import_openmmlab() -> None:
 
 
 def load_trusted_checkpoint(path: str | Path) -> dict[str, Any]:
-    """torch.load with weights_only=False (see 3. above); errors name the file."""
+    """torch.load with weights_only=False (see 5. above); errors name the file."""
     import torch
 
     path = Path(path)

@@ -12,7 +12,7 @@ import numpy as np
 
 from phar_cli.errors import ModelLoadError
 from phar_cli.models.checkpoint import load_weights
-from phar_cli.models.compat import import_openmmlab
+from phar_cli.models.compat import import_openmmlab, quiet_warnings
 from phar_cli.models.recognizer import load_config
 
 PERSON_CLASS = 0  # COCO 'person'
@@ -43,8 +43,9 @@ class PoseEstimator:
         det_cfg = load_config(det_config)
         pose_cfg = load_config(pose_config)
         try:
-            self.detector = init_detector(det_cfg, None, device=device)
-            self.pose_model = init_model(pose_cfg, None, device=device)
+            with quiet_warnings():  # both warn that they were built without a checkpoint
+                self.detector = init_detector(det_cfg, None, device=device)
+                self.pose_model = init_model(pose_cfg, None, device=device)
         except Exception as ex:  # noqa: BLE001
             raise ModelLoadError(f"cannot build the person detector or pose model "
                                  f"({type(ex).__name__}: {ex})") from ex

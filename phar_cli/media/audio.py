@@ -1,0 +1,126 @@
+"""The audio stream: one decode per video, then loudness and log-mel features in memory.
+
+`log_mel` reproduces the features the seed's audio checkpoint was trained on: MMAction2 0.x
+`tools/data/build_audio_features.py`, `AudioTools(fft_size=512, hop_size=256)` with its default
+`spectrogram_type='lws'`, as `read_audio` + `audio_to_spectrogram` compute them:
+  - `audio_normalize`: scale to an RMS of 0.1 (RMS floored at 1e-4);
+  - `melspectrogram`: `lws.lws(512, 256, mode='speech').stft(y)` (no lws needed here: its STFT is
+    re-done in numpy below, same window, padding and frame count), magnitude, times
+    `librosa.filters.mel(16000, 512, fmin=125, fmax=7600, n_mels=80)` (slaney, as librosa's
+    default), `_amp_to_db` (20·log10 floored at -100 dB) minus `REF_LEVEL_DB` 20, `_normalize`
+    ((S + 100) / 100 clipped to [0, 1]); transposed to (T, 80) float32.
+The builder shipped with mmaction2 1.2.0 has the same code with other defaults (1280/320), so
+tests run that file's `AudioTools` with 512/256 and compare.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+
+import numpy as np
+
+from phar_cli.core.spans import Span
+from phar_cli.errors import AudioDecodeError, VideoOpenError
+from phar_cli.media.ffmpeg import run_ffmpeg, stderr_tail
+from phar_cli.media.probe import read_header
+
+SAMPLE_RATE = 16000
+FEATURE_RATE = SAMPLE_RATE / 256  # log-mel frames per second with the seed's hop (62.5)
+MIN_LEVEL_DB = -100.0
+REF_LEVEL_DB = 20.0
+DESIRED_RMS = 0.1
+
+
+def load_waveform(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The file's audio as float32 mono at `sample_rate`, decoded by one ffmpeg pipe.
+
+    A file without an audio stream gives an empty array (the audio stream is then simply not
+    run), not an error; a missing file raises VideoOpenError; an audio stream that ffmpeg cannot
+    decode raises AudioDecodeError naming the file.
+    """
+    path = str(path)
+    if not os.path.isfile(path):
+        raise VideoOpenError(f"{path}: file not found")
+    proc = run_ffmpeg(["-i", "file:" + os.path.abspath(path), "-vn", "-sn", "-dn",
+                       "-ac", "1", "-ar", str(sample_rate), "-f", "f32le", "-"],
+                      "decoding audio", check=False)
+    if proc.returncode != 0:
+        try:
+            has_audio = bool(read_header(path).audio_rates)
+        except VideoOpenError:
+            has_audio = True  # not media at all: report the decode failure
+        if not has_audio:
+            return np.zeros(0, np.float32)
+        raise AudioDecodeError(f"{path}: cannot decode audio: {stderr_tail(proc.stderr)}")
+    return np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
+
+
+def integrated_loudness(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
+    """Integrated loudness in LUFS (ITU-R BS.1770-4, pyloudnorm).
+
+    Silence, and input shorter than one 400 ms gating block, give -inf: "not loud", so a
+    loudness gate simply stays shut instead of failing.
+    """
+    import pyloudnorm
+
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.size < int(0.4 * sample_rate) + 1 or not np.any(samples):
+        return -math.inf
+    try:
+        value = float(pyloudnorm.Meter(sample_rate).integrated_loudness(samples))
+    except ValueError:
+        return -math.inf
+    return value if math.isfinite(value) else -math.inf
+
+
+def log_mel(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, fft_size: int = 512,
+            hop_size: int = 256, n_mels: int = 80, fmin: float = 125,
+            fmax: float = 7600) -> np.ndarray:
+    """(T, n_mels) float32 log-mel in [0, 1], as the seed's feature builder made it."""
+    y = np.asarray(samples, dtype=np.float32)
+    rms = np.maximum(1e-4, np.sqrt(np.mean(y ** 2))) if y.size else np.float32(1e-4)
+    y = y * (DESIRED_RMS / rms)
+    magnitude = np.abs(_lws_stft(y.astype(np.float64), fft_size, hop_size))
+    mel = _mel_basis(sample_rate, fft_size, n_mels, float(fmin), float(fmax)) @ magnitude.T
+    min_level = np.exp(MIN_LEVEL_DB / 20 * np.log(10))
+    db = 20 * np.log10(np.maximum(min_level, mel)) - REF_LEVEL_DB
+    return np.clip((db - MIN_LEVEL_DB) / -MIN_LEVEL_DB, 0, 1).astype(np.float32).T
+
+
+def window_features(features: np.ndarray, span: Span,
+                    frames_per_second: float = FEATURE_RATE) -> np.ndarray:
+    """The rows of a (T, F) feature array that fall in `span` (feature frame m is at m/fps)."""
+    start = math.floor(span.start * frames_per_second + 0.5)
+    end = math.floor(span.end * frames_per_second + 0.5)
+    start = min(max(start, 0), len(features))
+    return features[start:min(max(end, start), len(features))]
+
+
+def _lws_stft(x: np.ndarray, fsize: int, fshift: int) -> np.ndarray:
+    """lws 1.2.x `lws(fsize, fshift).stft(x)` (perfectrec=True): (M, fsize//2 + 1) complex.
+
+    Window sqrt(hann_lws · 2·fshift/fsize) with lws's half-sample-offset "symmetric" Hann,
+    fsize - fshift zeros on both sides, frames every fshift samples, the last one zero-filled.
+    """
+    if fsize % fshift:
+        raise ValueError("lws needs a hop that divides the window")
+    n = np.arange(1, 2 * fsize, 2)
+    window = np.sqrt(0.5 * (1 - np.cos(2 * np.pi * n / (2 * fsize))) * 2 * fshift / fsize)
+    pad = np.zeros(fsize - fshift)
+    x = np.concatenate([pad, x, pad])
+    count = (len(x) - fsize) // fshift + (1 if len(x) % fshift == 0 else 2)
+    x = np.concatenate([x, np.zeros((count - 1) * fshift + fsize - len(x))])
+    frames = np.lib.stride_tricks.sliding_window_view(x, fsize)[::fshift][:count]
+    return np.fft.rfft(frames * window, n=fsize)
+
+
+@functools.lru_cache(maxsize=4)
+def _mel_basis(sample_rate: int, fft_size: int, n_mels: int, fmin: float,
+               fmax: float) -> np.ndarray:
+    import librosa
+
+    if fmax > sample_rate // 2:
+        raise ValueError(f"fmax {fmax} is above the Nyquist frequency of {sample_rate} Hz")
+    return librosa.filters.mel(sr=sample_rate, n_fft=fft_size, fmin=fmin, fmax=fmax,
+                               n_mels=n_mels)
