@@ -43,6 +43,9 @@ class WindowPrediction:
     # what the gates measured (loudness LUFS, pose_quality, people): kept for tuning the gates
     measures: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.scores = ranked(self.scores)  # `top` and `topk` rely on best-first order
+
     @property
     def top(self) -> tuple[str, float] | None:
         return self.scores[0] if self.scores else None
@@ -61,7 +64,7 @@ class Analysis:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
-            "video": vars(self.video),
+            "video": dict(vars(self.video)),
             "config": self.config,
             "labels": self.labels,
             "windows": [
