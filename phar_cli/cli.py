@@ -381,20 +381,33 @@ def _entries(names: list[str] | None) -> list[Any]:
 
 
 @models_app.command("list")
-def models_list() -> None:
+def models_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with URLs) for machines.")] = False,
+) -> None:
     """The bundle's model files, and whether each is present in $PHAR_HOME/models."""
+    import orjson
+
     from phar_cli.models.registry import models_home
 
     home = models_home()
-    table = Table(title=f"phar model bundle ({home})")
-    for col in ("name", "file", "present", "size", "sha256", "url"):
-        table.add_column(col, overflow="fold")
+    rows = []
     for e in _entries(None):
         path = home / e.file
-        size = path.stat().st_size if path.is_file() else e.size
-        digest = e.sha256 or (f"{e.sha256_prefix}… (prefix)" if e.sha256_prefix else "not published")
-        table.add_row(e.name, e.file, "yes" if path.is_file() else "no",
-                      f"{size / 1e6:.1f} MB" if size else "?", digest, e.url)
+        rows.append({"name": e.name, "file": e.file, "present": path.is_file(),
+                     "size": path.stat().st_size if path.is_file() else e.size,
+                     "sha256": e.sha256, "sha256_prefix": e.sha256_prefix, "url": e.url,
+                     "path": str(path)})
+    if as_json:
+        sys.stdout.write(orjson.dumps({"home": str(home), "models": rows}).decode() + "\n")
+        return
+    table = Table(title=f"phar model bundle ({home})")
+    for col in ("name", "file", "present", "size", "sha256"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        digest = r["sha256"] or (f"{r['sha256_prefix']}… (prefix)" if r["sha256_prefix"]
+                                 else "not published")
+        table.add_row(r["name"], r["file"], "yes" if r["present"] else "no",
+                      f"{r['size'] / 1e6:.1f} MB" if r["size"] else "?", digest)
     out.print(table)
 
 

@@ -23,8 +23,6 @@ from phar_cli.errors import ModelLoadError
 from phar_cli.models.checkpoint import convert_legacy, load_weights
 from phar_cli.models.compat import import_openmmlab
 
-pytestmark = pytest.mark.slow  # builds real (small) OpenMMLab models; about 10 s for the file
-
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 
