@@ -54,7 +54,7 @@ if ! "$PY" -c "import mmcv, mmcv.ops; from mmcv.ops import nms" 2>/dev/null \
     log "using cached mmcv wheel from $CACHE"
   fi
   "${PIP[@]}" --no-deps --force-reinstall "$CACHE"/mmcv-2.1.0-*.whl
-  "${PIP[@]}" addict mmengine==0.10.7 opencv-python packaging pyyaml yapf
+  "${PIP[@]}" addict mmengine==0.10.7 packaging pyyaml yapf
 fi
 
 # 4. xtcocotools from source: its wheel is built against numpy 1 and breaks under numpy 2.

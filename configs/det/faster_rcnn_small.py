@@ -1,8 +1,9 @@
 # The seed's Faster R-CNN FPN architecture made small for CPU tests and the offline demo bundle:
-# ResNet-18 backbone, 64-channel FPN, 128-unit box head, 320 px input.
+# ResNet-50 at a quarter of the width (16 base channels), 64-channel FPN, 128-unit box head,
+# 320 px input. Same parameter names as the seed-sized detector.
 _base_ = ['faster_rcnn_r50_fpn_2x_coco.py']
 model = dict(
-    backbone=dict(depth=18),
+    backbone=dict(depth=50, base_channels=16, stem_channels=16),
     neck=dict(in_channels=[64, 128, 256, 512], out_channels=64),
     rpn_head=dict(in_channels=64, feat_channels=64),
     roi_head=dict(

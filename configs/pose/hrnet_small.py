@@ -5,7 +5,7 @@ codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), si
 model = dict(
     backbone=dict(
         extra=dict(
-            stage1=dict(num_blocks=(1, ), num_channels=(16, )),
+            stage1=dict(num_blocks=(1, ), num_channels=(8, )),
             stage2=dict(num_blocks=(1, 1), num_channels=(8, 16)),
             stage3=dict(num_modules=1, num_blocks=(1, 1, 1), num_channels=(8, 16, 32)),
             stage4=dict(num_modules=1, num_blocks=(1, 1, 1, 1), num_channels=(8, 16, 32, 64)))),
