@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import run_phar
+from tests.conftest import run_phar
 
 
 def _one_error_line(err: str) -> str:

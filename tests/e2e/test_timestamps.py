@@ -12,7 +12,7 @@ from phar_cli.core.fusion import DEFAULT_WEIGHTS
 from phar_cli.core.gates import DEFAULT_LOUDNESS_THR
 from phar_cli.core.predictions import SCHEMA, load_predictions
 
-from .conftest import run_phar
+from tests.conftest import run_phar
 
 
 def phar_process(*argv) -> subprocess.CompletedProcess:
