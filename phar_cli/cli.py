@@ -90,6 +90,8 @@ class AnalysisArgs:
     det_checkpoint: Optional[Path]
     pose_config: Optional[Path]
     pose_checkpoint: Optional[Path]
+    bundle: Optional[Path] = None
+    fusion: Optional[Path] = None
 
 
 _P = inspect.Parameter
@@ -101,10 +103,17 @@ _ANALYSIS_PARAMS = [
     _P("subclip_len", _P.KEYWORD_ONLY, default=7.0, annotation=Annotated[float, typer.Option(
         help="Window length in seconds (the last partial window is kept if >= 2 s).",
         rich_help_panel="Analysis")]),
-    _P("coefficients", _P.KEYWORD_ONLY, default="rgb=0.4,skeleton=0.8,audio=1.0",
-       annotation=Annotated[str, typer.Option(
-           help="Late-fusion weights: 'rgb=W,skeleton=W,audio=W' or three numbers (rgb skeleton audio).",
+    _P("coefficients", _P.KEYWORD_ONLY, default=None,
+       annotation=Annotated[Optional[str], typer.Option(
+           help="Late-fusion weights: 'rgb=W,skeleton=W,audio=W' or three numbers (rgb skeleton "
+                "audio). Default: --fusion's, else the seed's rgb=0.4,skeleton=0.8,audio=1.0.",
            rich_help_panel="Fusion and gates")]),
+    _P("fusion", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[Path], typer.Option(
+        help="Fusion weights fitted by `phar train fusion` (a fusion.json).",
+        rich_help_panel="Fusion and gates")]),
+    _P("bundle", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[Path], typer.Option(
+        help="A model bundle folder (bundle.json), e.g. the one `phar train fusion` writes.",
+        rich_help_panel="Models")]),
     _P("pose_score_thr", _P.KEYWORD_ONLY, default=0.4, annotation=Annotated[float, typer.Option(
         help="Keypoint score counted as a good keypoint (skeleton gate).",
         rich_help_panel="Fusion and gates")]),
@@ -166,11 +175,15 @@ def build_engine(a: AnalysisArgs) -> Any:
     from phar_cli.core.engine import Engine, EngineOptions
     from phar_cli.core.fusion import parse_weights
     from phar_cli.core.gates import GateOptions, parse_loudness
-    from phar_cli.models.bundle import ModelOverrides, resolve_models
+    from phar_cli.models.bundle import ModelOverrides, load_bundle, merged, resolve_models
+    from phar_cli.train.fusion import read_fusion
 
     streams = tuple(s.strip().lower() for s in a.streams.split(",") if s.strip())
+    bundle = load_bundle(a.bundle) if a.bundle else None
+    fusion = a.fusion or (bundle.fusion if bundle else None)
     try:
-        weights = parse_weights(a.coefficients)
+        weights = parse_weights(a.coefficients) if a.coefficients else (
+            read_fusion(fusion) if fusion else parse_weights(""))
         loudness, per_class = parse_loudness(a.loudness_weights)
     except ValueError as ex:
         raise UsageError(f"--coefficients/--loudness-weights: {ex}") from ex
@@ -186,10 +199,16 @@ def build_engine(a: AnalysisArgs) -> Any:
         configs={n: getattr(a, f"{n}_config") for n in ("rgb", "skeleton", "audio", "det", "pose")},
         checkpoints={n: getattr(a, f"{n}_checkpoint") for n in ("rgb", "skeleton", "audio", "det", "pose")},
         labels=_parse_label_maps(a.label_maps))
+    pose_backend = bundle.pose_backend if bundle else "mmpose"
+    if bundle:
+        overrides = merged(overrides, bundle.overrides)
+        if not STATE.quiet:
+            err.print(f"models: {bundle.name} ({bundle.folder})", highlight=False)
     options = EngineOptions(models={}, streams=streams, device=a.device, subclip_len=a.subclip_len,
                             weights=weights, gates=gates, det_score_thr=a.det_score_thr,
-                            batch_size=a.batch_size, prefetch=a.num_processes)
-    options.models = resolve_models(streams, overrides)
+                            pose_backend=pose_backend, batch_size=a.batch_size,
+                            prefetch=a.num_processes)
+    options.models = resolve_models(streams, overrides, pose_backend)
     return Engine(options)
 
 
@@ -344,29 +363,173 @@ def filter_(
 
 @app.command()
 def train(
-    stream: Annotated[str, typer.Argument(help="rgb, skeleton, audio or fusion.")],
+    stream: Annotated[str, typer.Argument(help="rgb, skeleton, audio, or fusion (fit the late-fusion weights).")],
     dataset: Annotated[Path, typer.Argument(help="A dataset folder made by phar prepare-data.")],
-    config: Annotated[Optional[Path], typer.Option(help="mmaction2 config (default: the stream's shipped one).")] = None,
-    work_dir: Annotated[Optional[Path], typer.Option(help="Where checkpoints, logs and plots go.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="mmaction2 config (default: the stream's shipped seed config).")] = None,
+    small: Annotated[bool, typer.Option(help="Use the stream's small config (*_small.py): CPU-sized.")] = False,
+    work_dir: Annotated[Optional[Path], typer.Option(help=(
+        "Where checkpoints, logs, metrics.json and training.png go (default work_dirs/STREAM). "
+        "For fusion: the folder holding rgb/, skeleton/, audio/ (default work_dirs)."))] = None,
     resume: Annotated[bool, typer.Option(help="Resume from the last checkpoint in --work-dir.")] = False,
+    load_from: Annotated[Optional[Path], typer.Option(help="Start from these weights (fine-tuning).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the config's number of epochs.")] = None,
+    topk: Annotated[int, typer.Option(min=1, max=5, help="fusion: the top-k accuracy to maximise.")] = 2,
+    bundle_name: Annotated[Optional[str], typer.Option(help="fusion: the name of the bundle written.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
-    """Train a stream's model (or fit the late-fusion weights) on a prepared dataset."""
-    raise PharError("phar train is not available yet in this version (planned: issue #3)")
+    """Train a stream's model on a prepared dataset, or fit the late-fusion weights (fusion)."""
+    stream = stream.strip().lower()
+    if stream == "fusion":
+        _train_fusion(dataset, work_dir or Path("work_dirs"), topk, bundle_name, device)
+        return
+    from phar_cli.train.runner import SMALL_CONFIGS, train_stream
+
+    if small and config:
+        raise UsageError("give --config or --small, not both")
+    with _progress() as progress:
+        task = progress.add_task(f"Training {stream}", total=None)
+
+        def report(phase: str, done: int, total: int, scalars: dict) -> None:
+            if phase == "train":
+                progress.update(task, completed=done, total=total,
+                                description=f"Training {stream} (epoch {scalars.get('epoch')}, "
+                                            f"loss {scalars.get('loss', float('nan')):.3f})")
+            elif "acc/top1" in scalars:
+                progress.console.print(f"epoch {done}/{total}: val top-1 {scalars['acc/top1']:.3f}")
+
+        result = train_stream(stream, dataset, config=SMALL_CONFIGS[stream] if small else config,
+                              work_dir=work_dir, resume=resume, device=device, load_from=load_from,
+                              max_epochs=epochs, seed=seed, progress=report)
+    m = result.metrics
+    table = Table(title=f"{stream}: validation ({m['val_clips']} clips)")
+    for col in ("top-1", "top-2", "top-3", "mean class acc"):
+        table.add_column(col, justify="right")
+    fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+    table.add_row(fmt(m.get("top1")), fmt(m.get("top2")), fmt(m.get("top3")),
+                  fmt(m.get("mean_class_accuracy")))
+    out.print(table)
+    out.print(f"wrote {result.checkpoint} (use: phar timestamps --{stream}-checkpoint "
+              f"{result.checkpoint} --{stream}-config {result.config}), "
+              f"{result.work_dir / 'metrics.json'}, {result.plot or '(no plot)'}")
+
+
+def _train_fusion(dataset: Path, models_dir: Path, topk: int, bundle_name: str | None,
+                  device: str) -> None:
+    from phar_cli.core.engine import Engine, EngineOptions, ModelFiles
+    from phar_cli.data.layout import DatasetLayout
+    from phar_cli.models.bundle import ModelOverrides, resolve_files, write_bundle
+    from phar_cli.train.fusion import collect_scores, evaluate, fit_weights, write_fusion
+
+    layout = DatasetLayout.open(dataset)
+    trained = {}
+    for stream in ("rgb", "skeleton", "audio"):
+        metrics = models_dir / stream / "metrics.json"
+        if metrics.is_file():
+            import orjson
+
+            m = orjson.loads(metrics.read_bytes())
+            trained[stream] = ModelFiles(Path(m["config"]), Path(m["checkpoint"]),
+                                         layout.label_path(stream))
+    if "rgb" not in trained:
+        raise UsageError(f"{models_dir}: no trained rgb model (run phar train rgb first; fusion "
+                         "fits weights around the RGB stream)")
+    streams = tuple(trained)
+    pose_backend = layout.manifest.get("pose_backend", "mmpose")
+    models = dict(trained)
+    if "skeleton" in streams and pose_backend == "mmpose":
+        models.update(resolve_files(["det", "pose"], ModelOverrides()))
+    engine = Engine(EngineOptions(models=models, streams=streams, device=device,
+                                  pose_backend=pose_backend))
+    with _progress() as progress:
+        data = collect_scores(engine, layout, progress=_Bars(progress))
+    weights, best = fit_weights(data, topk)
+    table_data = evaluate(data, weights)
+    fusion_path = models_dir / "fusion.json"
+    write_fusion(fusion_path, weights, topk, table_data, data, engine.options.gates)
+    name = bundle_name or f"phar bundle trained on {layout.root.name}"
+    bundle_path = write_bundle(models_dir, name, trained, pose_backend, fusion_path)
+    table = Table(title=f"{name}: late fusion on {len(data.truth)} validation clips "
+                        f"(fitted weights {', '.join(f'{k}={v:g}' for k, v in weights.items())})")
+    table.add_column("model")
+    for k in (1, 2, 3):
+        table.add_column(f"top-{k}", justify="right")
+    for row, acc in table_data.items():
+        table.add_row(row, *(f"{acc[f'top{k}']:.3f}" for k in (1, 2, 3)))
+    out.print(table)
+    out.print(f"wrote {fusion_path} and {bundle_path} (use: phar timestamps VIDEO --bundle {models_dir})")
 
 
 @app.command(name="prepare-data")
 def prepare_data(
     videos: Annotated[Path, typer.Argument(help="Folder of videos.")],
-    annotations: Annotated[Path, typer.Argument(help="VIA project JSON, a folder of VIA CSVs, or a plain CSV.")],
+    annotations: Annotated[Path, typer.Argument(help="VIA 3 project JSON, a VIA CSV or a folder of them (one per video), or a plain CSV video,start,end,label.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Dataset folder to write.")] = Path("dataset"),
-    clip_len: Annotated[float, typer.Option(help="Clip length in seconds.")] = 7.0,
+    clip_len: Annotated[float, typer.Option(help="Clip length in seconds (the seed's models saw 7 s).")] = 7.0,
+    overlap: Annotated[float, typer.Option(help="Seconds consecutive clips overlap.")] = 0.0,
     val_ratio: Annotated[float, typer.Option(help="Share of videos in the validation split.")] = 0.2,
-    seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of the split by video.")] = 0,
+    label_maps: Annotated[Optional[str], typer.Option(help="'rgb=FILE,skeleton=FILE,audio=FILE' or three files (default: the seed's maps).")] = None,
+    pose_backend: Annotated[str, typer.Option(help="mmpose (Faster R-CNN + HRNet, as inference) or markers (synthetic media).")] = "mmpose",
+    pose_score_thr: Annotated[float, typer.Option(help="A frame's pose is good when its person's mean keypoint score reaches this.")] = 0.4,
+    pose_frame_rate: Annotated[float, typer.Option(help="Share of good frames a clip needs to enter the skeleton dataset.")] = 0.4,
+    audio_prune: Annotated[float, typer.Option(help="Share of the quietest audio clips dropped.")] = 0.2,
+    det_score_thr: Annotated[float, typer.Option(help="Person detection score threshold.")] = 0.5,
+    det_config: Annotated[Optional[Path], typer.Option(help="Person detector config.")] = None,
+    det_checkpoint: Annotated[Optional[Path], typer.Option(help="Person detector checkpoint.")] = None,
+    pose_config: Annotated[Optional[Path], typer.Option(help="Pose model config.")] = None,
+    pose_checkpoint: Annotated[Optional[Path], typer.Option(help="Pose model checkpoint.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N (pose extraction).")] = "auto",
 ) -> None:
     """Turn annotated videos into RGB, skeleton and audio datasets for `phar train`."""
-    raise PharError("phar prepare-data is not available yet in this version (planned: issue #3)")
+    from phar_cli.core.labels import DEFAULT_LABEL_FILES, read_label_map
+    from phar_cli.data.prepare import PrepareOptions, prepare_dataset
+    from phar_cli.data.report import distribution_table
+
+    if pose_backend not in ("mmpose", "markers"):
+        raise UsageError(f"--pose-backend {pose_backend!r}: use mmpose or markers")
+    for name, value in (("--val-ratio", val_ratio), ("--audio-prune", audio_prune),
+                        ("--pose-score-thr", pose_score_thr), ("--pose-frame-rate", pose_frame_rate)):
+        if not 0.0 <= value <= 1.0:
+            raise UsageError(f"{name} must be between 0 and 1 (got {value})")
+    if not videos.is_dir():
+        raise UsageError(f"{videos}: videos folder not found")
+    files = {**{s: str(p) for s, p in DEFAULT_LABEL_FILES.items()}, **_parse_label_maps(label_maps)}
+    labels = {s: read_label_map(p) for s, p in files.items()}
+    options = PrepareOptions(labels=labels, clip_len=clip_len, overlap=overlap, val_ratio=val_ratio,
+                             seed=seed, pose_score_thr=pose_score_thr,
+                             pose_frame_rate=pose_frame_rate, audio_prune=audio_prune,
+                             pose_backend=pose_backend)
+
+    def estimator() -> Any:
+        from phar_cli.core.engine import resolve_device
+
+        if pose_backend == "markers":
+            from phar_cli.models.markers import MarkerPoseEstimator
+
+            return MarkerPoseEstimator()
+        from phar_cli.models.bundle import ModelOverrides, resolve_files
+        from phar_cli.models.poses import PoseEstimator
+
+        files = resolve_files(["det", "pose"], ModelOverrides(
+            configs={"det": det_config, "pose": pose_config},
+            checkpoints={"det": det_checkpoint, "pose": pose_checkpoint}))
+        return PoseEstimator(files["det"].config, files["det"].checkpoint, files["pose"].config,
+                             files["pose"].checkpoint, resolve_device(device),
+                             det_score_thr=det_score_thr)
+
+    with _progress() as progress:
+        result = prepare_dataset(videos, annotations, output, options, estimator,
+                                 progress=_Bars(progress))
+    if result.problems:
+        table = Table(title=f"{len(result.problems)} annotation problems (the rest was used)")
+        for col in ("where", "problem", "detail"):
+            table.add_column(col, overflow="fold")
+        for p in result.problems:
+            table.add_row(p.source, p.kind, p.detail)
+        err.print(table)
+    out.print(distribution_table(result.stats))
+    out.print(f"wrote {result.layout.root} (dataset.json, report.png)")
 
 
 # -- phar models ------------------------------------------------------------------------------

@@ -21,3 +21,38 @@ test_pipeline = [
     dict(type='FormatAudioShape', input_format='NCTF'),
     dict(type='PackActionInputs'),
 ]
+
+# -- training (`phar train audio DATASET`): the seed's schedule on the log-mel features that
+# `phar prepare-data` writes (one .npy per clip, the quietest 20% pruned).
+train_pipeline = [
+    dict(type='LoadAudioFeature'),
+    dict(type='SampleFrames', clip_len=64, frame_interval=1, num_clips=1),
+    dict(type='AudioFeatureSelector', fixed_length=128),
+    dict(type='FormatAudioShape', input_format='NCTF'),
+    dict(type='PackActionInputs'),
+]
+val_pipeline = [
+    dict(type='LoadAudioFeature'),
+    dict(type='SampleFrames', clip_len=64, frame_interval=1, num_clips=1, test_mode=True),
+    dict(type='AudioFeatureSelector', fixed_length=128),
+    dict(type='FormatAudioShape', input_format='NCTF'),
+    dict(type='PackActionInputs'),
+]
+train_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='AudioDataset', ann_file='', data_prefix=dict(audio=''),
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='AudioDataset', ann_file='', data_prefix=dict(audio=''),
+                 pipeline=val_pipeline, test_mode=True))
+val_evaluator = dict(type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'),
+                     metric_options=dict(top_k_accuracy=dict(topk=(1, 2, 3, 4, 5))))
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=240, val_begin=1, val_interval=5)
+val_cfg = dict(type='ValLoop')
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.025, momentum=0.9, weight_decay=0.0001),
+                     clip_grad=dict(max_norm=40, norm_type=2))
+param_scheduler = [dict(type='CosineAnnealingLR', eta_min=0, T_max=240, by_epoch=True)]
+load_from = None

@@ -36,3 +36,49 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs'),
 ]
+
+# -- training (`phar train rgb DATASET`): the seed's schedule. phar fills in the clip lists of the
+# dataset made by `phar prepare-data` (video path + start/end frame per clip: no clip files).
+train_pipeline = [
+    dict(type='PharClipDecordInit'),
+    dict(type='SampleFrames', clip_len=16, frame_interval=12, num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='RandomRescale', scale_range=(256, 320)),
+    dict(type='RandomCrop', size=224),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+val_pipeline = [
+    dict(type='PharClipDecordInit'),
+    dict(type='SampleFrames', clip_len=16, frame_interval=12, num_clips=1, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+train_dataloader = dict(
+    batch_size=8, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='PharClipDataset', ann_file='', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='PharClipDataset', ann_file='', pipeline=val_pipeline, test_mode=True))
+val_evaluator = dict(type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'),
+                     metric_options=dict(top_k_accuracy=dict(topk=(1, 2, 3, 4, 5))))
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=25, val_begin=1, val_interval=1)
+val_cfg = dict(type='ValLoop')
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.0015625, momentum=0.9, weight_decay=1e-4, nesterov=True),
+    paramwise_cfg=dict(custom_keys={
+        '.backbone.cls_token': dict(decay_mult=0.0),
+        '.backbone.pos_embed': dict(decay_mult=0.0),
+        '.backbone.time_embed': dict(decay_mult=0.0)}),
+    clip_grad=dict(max_norm=40, norm_type=2))
+param_scheduler = [dict(type='MultiStepLR', begin=0, end=25, by_epoch=True, milestones=[5, 10],
+                        gamma=0.1)]
+# The seed fine-tuned from OpenMMLab's Kinetics-400 TimeSformer (timesformer_divST_8x32x1_15e_
+# kinetics400_rgb-3f8e5d03.pth); pass --load-from to do the same.
+load_from = None

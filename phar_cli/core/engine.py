@@ -50,6 +50,7 @@ class EngineOptions:
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     gates: GateOptions = field(default_factory=GateOptions)
     det_score_thr: float = 0.5
+    pose_backend: str = "mmpose"  # or "markers": joints drawn in known colours (synthetic media)
     max_people: int = 2
     batch_size: int = 4
     prefetch: int = 2  # windows decoded ahead of the model, on a worker thread
@@ -102,7 +103,11 @@ class Engine:
             from phar_cli.models.poses import PoseEstimator
             from phar_cli.models.recognizer import Recognizer
 
-            if name == "poses":
+            if name == "poses" and self.options.pose_backend == "markers":
+                from phar_cli.models.markers import MarkerPoseEstimator
+
+                self._models[name] = MarkerPoseEstimator()
+            elif name == "poses":
                 det, pose = self._files("det"), self._files("pose")
                 self._models[name] = PoseEstimator(det.config, det.checkpoint, pose.config,
                                                    pose.checkpoint, self.device,
@@ -122,13 +127,19 @@ class Engine:
             merged += [lab for lab in self.labels[stream] if lab not in merged]
         return merged
 
-    def analyse(self, path: str | Path, progress: Progress | None = None) -> Analysis:
+    def analyse(self, path: str | Path, progress: Progress | None = None, *,
+                spans: list[Span] | None = None, gated: bool = True) -> Analysis:
+        """Analyse `path` in planned windows (or the given `spans`). `gated=False` runs every
+        stream on every window it can (windows without people still skip PoseC3D) and only
+        records what the gates measured: `phar train fusion` tunes weights and gates from that."""
         from phar_cli.media.probe import probe
 
         progress = progress or (lambda step, done, total: None)
         path = str(path)
         info = probe(path)
-        spans = plan_windows(info.duration, self.options.subclip_len, self.options.min_last_window)
+        if spans is None:
+            spans = plan_windows(info.duration, self.options.subclip_len,
+                                 self.options.min_last_window)
         if not spans:
             raise VideoTooShort(f"{path}: video is {info.duration:.2f} s long, shorter than the "
                                 f"{self.options.min_last_window:g} s minimum window; nothing to analyse")
@@ -139,13 +150,15 @@ class Engine:
             per_stream["rgb"] = self._run_rgb(path, info, spans, progress)
         rgb = per_stream.get("rgb", {})
         if "skeleton" in streams:
-            wanted = [i for i in range(len(spans))
-                      if i not in rgb or skeleton_wanted(rgb[i], self.labels["skeleton"], self.options.gates)]
-            per_stream["skeleton"] = self._run_skeleton(path, info, spans, wanted, extras, progress)
+            wanted = [i for i in range(len(spans)) if not gated or i not in rgb
+                      or skeleton_wanted(rgb[i], self.labels["skeleton"], self.options.gates)]
+            per_stream["skeleton"] = self._run_skeleton(path, info, spans, wanted, extras, progress,
+                                                        gated)
         if "audio" in streams and info.has_audio:
-            wanted = [i for i in range(len(spans))
-                      if i not in rgb or audio_wanted(rgb[i], self.labels["audio"], self.options.gates)]
-            per_stream["audio"] = self._run_audio(path, info, spans, wanted, rgb, extras, progress)
+            wanted = [i for i in range(len(spans)) if not gated or i not in rgb
+                      or audio_wanted(rgb[i], self.labels["audio"], self.options.gates)]
+            per_stream["audio"] = self._run_audio(path, info, spans, wanted, rgb, extras, progress,
+                                                  gated)
         elif "audio" in streams:
             log.info("%s has no audio stream: the audio stream is skipped", path)
         windows = []
@@ -161,6 +174,7 @@ class Engine:
         return {
             "streams": list(o.streams), "device": self.device, "subclip_len": o.subclip_len,
             "weights": o.weights, "gates": vars(o.gates), "det_score_thr": o.det_score_thr,
+            "pose_backend": o.pose_backend,
             "models": {name: {"config": str(f.config),
                               "checkpoint": str(f.checkpoint) if f.checkpoint else None}
                        for name, f in o.models.items()
@@ -187,7 +201,8 @@ class Engine:
 
         return self._predict("rgb", rec, samples(), len(spans), progress)
 
-    def _run_skeleton(self, path, info, spans, wanted, extras, progress) -> dict[int, Scores]:
+    def _run_skeleton(self, path, info, spans, wanted, extras, progress,
+                      gated=True) -> dict[int, Scores]:
         from phar_cli.media.decode import FrameReader, window_frame_range
 
         if not wanted:
@@ -209,7 +224,7 @@ class Engine:
                 extras[i]["pose_quality"] = round(quality, 4)
                 extras[i]["people"] = int(keypoints.shape[0])
                 progress("poses", n + 1, len(wanted))
-                if keypoints.shape[0] == 0 or quality < gates.correct_rate:
+                if keypoints.shape[0] == 0 or (gated and quality < gates.correct_rate):
                     continue
                 total = end - start
                 full_kp = np.zeros((keypoints.shape[0], total, 17, 2), np.float32)
@@ -223,8 +238,9 @@ class Engine:
 
         return self._predict("skeleton", rec, samples(), len(wanted), progress)
 
-    def _run_audio(self, path, info, spans, wanted, rgb, extras, progress) -> dict[int, Scores]:
-        from phar_cli.media.audio import integrated_loudness, load_waveform, log_mel, window_features
+    def _run_audio(self, path, info, spans, wanted, rgb, extras, progress,
+                   gated=True) -> dict[int, Scores]:
+        from phar_cli.media.audio import integrated_loudness, load_waveform, log_mel
         from phar_cli.media.decode import window_frame_range
 
         if not wanted:
@@ -235,21 +251,22 @@ class Engine:
         wave = load_waveform(path, sample_rate=sr)
         if wave.size == 0:
             return {}
-        features = log_mel(wave, **params)
-        fps = sr / params["hop_size"]
+        gates = self.options.gates
 
         def samples() -> Iterator[tuple[int, dict[str, Any]]]:
             for i in wanted:
                 span = spans[i]
-                loudness = integrated_loudness(wave[int(span.start * sr):int(span.end * sr)], sr)
+                part = wave[int(span.start * sr):int(span.end * sr)]
+                loudness = integrated_loudness(part, sr)
                 extras[i]["loudness"] = round(float(loudness), 2) if np.isfinite(loudness) else None
-                if i in rgb and not loud_enough(loudness, rgb[i], self.options.gates):
+                threshold_ok = (loud_enough(loudness, rgb[i], gates) if i in rgb
+                                else loudness >= gates.loudness_thr)
+                if gated and not threshold_ok:
                     continue
-                if i not in rgb and loudness < self.options.gates.loudness_thr:
-                    continue
-                feats = window_features(features, span, fps)
-                # As in mmaction2's AudioDataset: clips are sampled over the window's video frames
+                # Features per window, as the seed built them per clip (RMS-normalised per clip).
+                # As in mmaction2's AudioDataset, clips are sampled over the window's video frames
                 # and mapped onto the feature frames (`length`) by AudioFeatureSelector.
+                feats = log_mel(part, **params)
                 start, end = window_frame_range(span, info.fps, info.frame_count)
                 sample = rec.sample(end - start)
                 sample.update(audios=feats, length=len(feats), total_frames=end - start)

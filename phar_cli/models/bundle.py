@@ -1,23 +1,24 @@
-"""Which model files an analysis needs, resolved in the documented order (option, then
-$PHAR_HOME/models, then a one-line error naming every missing file and how to get it).
-Plain Python: no torch, no OpenMMLab."""
+"""Which model files an analysis needs, resolved in the documented order (option, then a bundle
+folder given with --bundle, then $PHAR_HOME/models, then a one-line error naming every missing file
+and how to get it). Plain Python: no torch, no OpenMMLab.
+
+A bundle folder (what `phar train fusion` writes next to the trained models) holds `bundle.json`:
+`{"schema": "phar.bundle/1", "name": ..., "pose_backend": "mmpose"|"markers",
+  "models": {stream: {"config", "checkpoint", "labels"}}, "fusion": "fusion.json"}`, paths
+relative to the folder.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 from phar_cli.core.engine import ModelFiles
-from phar_cli.errors import ModelNotFound
+from phar_cli.errors import ModelLoadError, ModelNotFound
 from phar_cli.models.registry import PROJECT_ROOT, load_manifest, models_home
 
 STREAM_MODELS = {"rgb": ("rgb",), "skeleton": ("skeleton", "det", "pose"), "audio": ("audio",)}
-SMALL_CONFIGS = {
-    "rgb": "configs/rgb/timesformer_small.py",
-    "skeleton": "configs/skeleton/posec3d_small.py",
-    "audio": "configs/audio/resnet_audio_small.py",
-    "det": "configs/det/faster_rcnn_small.py",
-    "pose": "configs/pose/hrnet_small.py",
-}
 
 
 @dataclass
@@ -29,15 +30,89 @@ class ModelOverrides:
     labels: dict[str, str | None] = field(default_factory=dict)
 
 
-def needed_models(streams: tuple[str, ...]) -> list[str]:
-    return [m for s in streams for m in STREAM_MODELS[s]]
+BUNDLE_SCHEMA = "phar.bundle/1"
 
 
-def resolve_models(streams: tuple[str, ...], overrides: ModelOverrides) -> dict[str, ModelFiles]:
+@dataclass
+class Bundle:
+    folder: Path
+    name: str
+    pose_backend: str
+    overrides: ModelOverrides
+    fusion: Path | None
+
+
+def needed_models(streams: tuple[str, ...], pose_backend: str = "mmpose") -> list[str]:
+    names = [m for s in streams for m in STREAM_MODELS[s]]
+    return [n for n in names if pose_backend == "mmpose" or n not in ("det", "pose")]
+
+
+def load_bundle(folder: str | Path) -> Bundle:
+    folder = Path(folder)
+    path = folder / "bundle.json"
+    try:
+        data = orjson.loads(path.read_bytes())
+        if data.get("schema") != BUNDLE_SCHEMA:
+            raise ModelLoadError(f"{path}: not a phar bundle (schema {data.get('schema')!r})")
+        models = data["models"]
+        overrides = ModelOverrides(
+            configs={n: str(folder / m["config"]) for n, m in models.items() if m.get("config")},
+            checkpoints={n: str(folder / m["checkpoint"]) for n, m in models.items()
+                         if m.get("checkpoint")},
+            labels={n: str(folder / m["labels"]) for n, m in models.items() if m.get("labels")})
+        fusion = folder / data["fusion"] if data.get("fusion") else None
+        return Bundle(folder, str(data.get("name", folder.name)),
+                      str(data.get("pose_backend", "mmpose")), overrides, fusion)
+    except OSError as ex:
+        raise ModelNotFound(f"{path}: no model bundle here ({ex.strerror or ex})") from ex
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as ex:
+        raise ModelLoadError(f"{path}: not a phar bundle ({ex})") from ex
+
+
+def write_bundle(folder: Path, name: str, models: dict[str, ModelFiles], pose_backend: str,
+                 fusion: Path | None) -> Path:
+    """Describe trained models as a bundle that `--bundle FOLDER` loads (paths kept relative to
+    the folder where they are inside it)."""
+    from phar_cli.outputs.atomic import atomic_write_bytes
+
+    def rel(p: Path | None) -> str | None:
+        if p is None:
+            return None
+        p = Path(p).resolve()
+        try:
+            return str(p.relative_to(folder.resolve()))
+        except ValueError:
+            return str(p)
+
+    data = {"schema": BUNDLE_SCHEMA, "name": name, "pose_backend": pose_backend,
+            "models": {n: {"config": rel(f.config), "checkpoint": rel(f.checkpoint),
+                           "labels": rel(f.labels)} for n, f in models.items()},
+            "fusion": rel(fusion)}
+    path = folder / "bundle.json"
+    atomic_write_bytes(path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    return path
+
+
+def merged(first: ModelOverrides, then: ModelOverrides) -> ModelOverrides:
+    """`first` wins where it gives a value (command-line options over a bundle)."""
+    def pick(a: dict, b: dict) -> dict:
+        return {**{k: v for k, v in b.items() if v}, **{k: v for k, v in a.items() if v}}
+
+    return ModelOverrides(pick(first.configs, then.configs), pick(first.checkpoints, then.checkpoints),
+                          pick(first.labels, then.labels))
+
+
+def resolve_models(streams: tuple[str, ...], overrides: ModelOverrides,
+                   pose_backend: str = "mmpose") -> dict[str, ModelFiles]:
+    return resolve_files(needed_models(streams, pose_backend), overrides)
+
+
+def resolve_files(names: list[str], overrides: ModelOverrides) -> dict[str, ModelFiles]:
+    """The files of the models called `names` (rgb, skeleton, audio, det, pose)."""
     manifest = load_manifest()
     files: dict[str, ModelFiles] = {}
     missing: list[str] = []
-    for name in needed_models(streams):
+    for name in names:
         entry = manifest[name]
         config = overrides.configs.get(name) or entry.config_path
         labels = overrides.labels.get(name) or entry.labels_path

@@ -1,1 +1,1 @@
-"""train"""
+"""Training through mmengine's Runner (the only place besides models/ that imports OpenMMLab)."""

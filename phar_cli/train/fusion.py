@@ -1,0 +1,151 @@
+"""`phar train fusion DATASET`: fit the late-fusion weights on the validation clips.
+
+Each trained stream runs once on every validation clip with the gates open (`gated=False`), so
+the gates can be replayed offline: skeleton counts only where a skeleton label is in the RGB top 3
+and the pose quality passes, audio only where an audio label is in the RGB top 2 and the clip is
+loud enough (the seed's rules, with the thresholds of the engine's options). A grid search over
+the weights (rgb > 0; skeleton, audio >= 0; steps of 0.1) keeps the best top-k accuracy (top-2
+by default, as the seed reported), ties broken by top-1, then by closeness to the seed's weights.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from phar_cli.core.fusion import DEFAULT_WEIGHTS
+from phar_cli.core.gates import GateOptions, label_in_topk, loudness_threshold
+from phar_cli.core.labels import canonical
+from phar_cli.core.spans import Span
+from phar_cli.data.layout import DatasetLayout
+from phar_cli.errors import PharError
+from phar_cli.outputs.atomic import atomic_write_bytes
+
+SCHEMA = "phar.fusion/1"
+GRID = np.round(np.arange(0.0, 1.01, 0.1), 2)
+
+
+class FusionError(PharError):
+    """Nothing to fit on, or a fusion file that cannot be read."""
+
+
+@dataclass
+class StreamScores:
+    """Per validation clip: each stream's scores mapped onto the analysis labels, and whether the
+    seed's gates would have let the stream run."""
+
+    labels: list[str]
+    truth: np.ndarray                 # (N,) label index
+    scores: dict[str, np.ndarray]     # stream -> (N, L)
+    used: dict[str, np.ndarray]       # stream -> (N,) bool
+
+    def fused(self, weights: dict[str, float]) -> np.ndarray:
+        total = np.zeros_like(self.scores["rgb"])
+        norm = np.zeros(len(self.truth))
+        for stream, s in self.scores.items():
+            w = weights.get(stream, 0.0) * self.used[stream]
+            total += w[:, None] * s
+            norm += w
+        return total / np.maximum(norm, 1e-12)[:, None]
+
+    def accuracy(self, scores: np.ndarray, k: int) -> float:
+        if not len(self.truth):
+            return 0.0
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return float(np.mean([t in row for t, row in zip(self.truth, order)]))
+
+
+def collect_scores(engine: Any, layout: DatasetLayout, progress: Any = None) -> StreamScores:
+    """Run the engine on every validation clip, streams ungated, and replay the gates."""
+    clips = [c for c in layout.clips() if c["split"] == "val"]
+    if not clips:
+        raise FusionError(f"{layout.root}: the dataset has no validation clips to fit fusion on")
+    labels = engine.analysis_labels
+    index = {label: i for i, label in enumerate(labels)}
+    by_video: dict[str, list[dict]] = defaultdict(list)
+    for clip in clips:
+        if canonical(clip["label"]) in index:
+            by_video[clip["video"]].append(clip)
+    rows: list[tuple[int, dict[str, dict[str, float]], dict[str, Any]]] = []
+    for n, (video, video_clips) in enumerate(sorted(by_video.items())):
+        spans = [Span(float(c["start"]), float(c["end"])) for c in video_clips]
+        analysis = engine.analyse(video, spans=spans, gated=False)
+        for clip, window in zip(video_clips, analysis.windows):
+            rows.append((index[canonical(clip["label"])],
+                         {s: dict(v) for s, v in window.streams.items()}, window.measures))
+        if progress:
+            progress("fusion", n + 1, len(by_video))
+    gates: GateOptions = engine.options.gates
+    n = len(rows)
+    truth = np.array([r[0] for r in rows])
+    scores = {s: np.zeros((n, len(labels))) for s in engine.options.streams}
+    used = {s: np.zeros(n, bool) for s in engine.options.streams}
+    for i, (_, streams, measures) in enumerate(rows):
+        rgb = sorted(streams.get("rgb", {}).items(), key=lambda kv: -kv[1])
+        for stream, values in streams.items():
+            for label, p in values.items():
+                if label in index:
+                    scores[stream][i, index[label]] = p
+        used["rgb"][i] = "rgb" in streams
+        if "skeleton" in streams:
+            used["skeleton"][i] = (label_in_topk(rgb, engine.labels["skeleton"], gates.skeleton_topk)
+                                   and measures.get("pose_quality", 0.0) >= gates.correct_rate)
+        if "audio" in streams:
+            loud = measures.get("loudness")
+            used["audio"][i] = (label_in_topk(rgb, engine.labels["audio"], gates.audio_topk)
+                                and loud is not None and loud >= loudness_threshold(rgb, gates))
+    return StreamScores(labels, truth, scores, used)
+
+
+def fit_weights(data: StreamScores, topk: int = 2) -> tuple[dict[str, float], float]:
+    streams = list(data.scores)
+    best: tuple[tuple[float, float, float], dict[str, float]] | None = None
+    for combo in itertools.product(GRID, repeat=len(streams)):
+        weights = dict(zip(streams, (float(w) for w in combo)))
+        if weights.get("rgb", 1.0) <= 0:
+            continue
+        fused = data.fused(weights)
+        distance = sum((weights[s] - DEFAULT_WEIGHTS[s]) ** 2 for s in streams)
+        key = (data.accuracy(fused, topk), data.accuracy(fused, 1), -distance)
+        if best is None or key > best[0]:
+            best = (key, weights)
+    assert best is not None
+    return best[1], best[0][0]
+
+
+def evaluate(data: StreamScores, fitted: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Top-1..5 of each stream alone (where it did not run it predicts nothing), fused with the
+    seed's weights and fused with the fitted ones, all on the same validation clips."""
+    rows: dict[str, np.ndarray] = {}
+    for stream, s in data.scores.items():
+        rows[f"{stream} alone"] = np.where(data.used[stream][:, None], s, -1.0)
+    rows["fused, seed weights"] = data.fused(DEFAULT_WEIGHTS)
+    rows["fused, fitted weights"] = data.fused(fitted)
+    return {name: {f"top{k}": round(data.accuracy(s, k), 4) for k in (1, 2, 3, 4, 5)}
+            for name, s in rows.items()}
+
+
+def write_fusion(path: Path, weights: dict[str, float], topk: int, table: dict, data: StreamScores,
+                 gates: GateOptions) -> None:
+    payload = {"schema": SCHEMA, "weights": weights, "topk": topk, "val_clips": len(data.truth),
+               "labels": data.labels, "gates": vars(gates), "metrics": table}
+    atomic_write_bytes(path, orjson.dumps(payload, option=orjson.OPT_INDENT_2))
+
+
+def read_fusion(path: str | Path) -> dict[str, float]:
+    """The weights of a fusion file written by `phar train fusion`."""
+    path = Path(path)
+    try:
+        data = orjson.loads(path.read_bytes())
+        if data.get("schema") != SCHEMA:
+            raise FusionError(f"{path}: not a phar fusion file (schema {data.get('schema')!r})")
+        return {str(k): float(v) for k, v in data["weights"].items()}
+    except OSError as ex:
+        raise FusionError(f"{path}: cannot read fusion file ({ex.strerror or ex})") from ex
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as ex:
+        raise FusionError(f"{path}: not a phar fusion file ({ex})") from ex

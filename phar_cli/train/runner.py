@@ -1,0 +1,170 @@
+"""`phar train rgb|skeleton|audio DATASET`: one stream trained through mmengine's Runner on a
+dataset made by `phar prepare-data`, with the shipped configs. Writes, in the work dir, mmengine's
+checkpoints, `<stream>.pth` (the final weights, loadable by `phar timestamps --<stream>-checkpoint`),
+`metrics.json` (top-1..top-5 and mean class accuracy on the validation split) and `training.png`
+(loss and validation accuracy)."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from phar_cli.data.layout import DatasetLayout
+from phar_cli.errors import PharError, UsageError
+from phar_cli.models.registry import PROJECT_ROOT
+from phar_cli.outputs.atomic import atomic_write_bytes
+
+log = logging.getLogger("phar")
+
+TRAINABLE = ("rgb", "skeleton", "audio")
+DEFAULT_CONFIGS = {
+    "rgb": PROJECT_ROOT / "configs/rgb/timesformer.py",
+    "skeleton": PROJECT_ROOT / "configs/skeleton/posec3d.py",
+    "audio": PROJECT_ROOT / "configs/audio/resnet101_audio.py",
+}
+SMALL_CONFIGS = {
+    "rgb": PROJECT_ROOT / "configs/rgb/timesformer_small.py",
+    "skeleton": PROJECT_ROOT / "configs/skeleton/posec3d_small.py",
+    "audio": PROJECT_ROOT / "configs/audio/resnet_audio_small.py",
+}
+TOPK = (1, 2, 3, 4, 5)
+
+
+class TrainingError(PharError):
+    """A dataset or config that cannot be trained on."""
+
+
+@dataclass
+class TrainResult:
+    stream: str
+    work_dir: Path
+    checkpoint: Path
+    config: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+    plot: Path | None = None
+
+
+def train_stream(stream: str, dataset: str | Path, *, config: str | Path | None = None,
+                 work_dir: str | Path | None = None, resume: bool = False, device: str = "auto",
+                 load_from: str | Path | None = None, max_epochs: int | None = None,
+                 seed: int = 0, progress: Any = None) -> TrainResult:
+    if stream not in TRAINABLE:
+        raise UsageError(f"cannot train {stream!r}: choose rgb, skeleton, audio (or fusion)")
+    layout = DatasetLayout.open(dataset)
+    config = Path(config) if config else DEFAULT_CONFIGS[stream]
+    work_dir = Path(work_dir) if work_dir else Path("work_dirs") / stream
+    train_n, val_n = layout.clip_counts(stream)
+    if train_n == 0:
+        raise TrainingError(f"{layout.root}: no {stream} training clips in this dataset")
+    _select_device(device)
+
+    from phar_cli.models.recognizer import load_config
+    from phar_cli.train import datasets, hooks  # noqa: F401  (registers phar's classes)
+
+    cfg = load_config(config)
+    labels = layout.labels(stream)
+    cfg.model.cls_head.num_classes = len(labels)
+    _point_at_dataset(cfg, stream, layout, has_val=val_n > 0)
+    if max_epochs:
+        cfg.train_cfg.max_epochs = max_epochs
+    _runtime(cfg, work_dir, resume=resume, load_from=load_from, seed=seed, has_val=val_n > 0)
+
+    from mmengine.runner import Runner
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        runner = Runner.from_cfg(cfg)
+    except Exception as ex:  # noqa: BLE001 - mmengine raises many kinds for a bad config
+        raise TrainingError(f"{config}: cannot set up training ({type(ex).__name__}: {ex})") from ex
+    runner.register_hook(hooks.PharProgressHook(progress))
+    runner.train()
+    metrics = _round(runner.val()) if val_n else {}
+    checkpoint = work_dir / f"{stream}.pth"
+    _copy_last_checkpoint(work_dir, checkpoint)
+    summary = {
+        "stream": stream, "config": str(config), "checkpoint": str(checkpoint),
+        "labels": labels, "train_clips": train_n, "val_clips": val_n,
+        "epochs": int(cfg.train_cfg.max_epochs),
+        **{f"top{k}": metrics.get(f"acc/top{k}") for k in TOPK if f"acc/top{k}" in metrics},
+        "mean_class_accuracy": metrics.get("acc/mean1"),
+    }
+    atomic_write_bytes(work_dir / "metrics.json", orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    from phar_cli.train.plots import plot_training
+
+    plot = plot_training(work_dir, work_dir / "training.png", title=f"{stream} ({config.name})")
+    return TrainResult(stream, work_dir, checkpoint, config, summary, plot)
+
+
+def _select_device(device: str) -> None:
+    """mmengine's Runner puts the model on CUDA whenever torch sees a GPU; steer it."""
+    device = device.strip().lower()
+    if device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # before torch initialises CUDA
+        return
+    from phar_cli.core.engine import resolve_device
+
+    resolved = resolve_device(device)
+    if resolved.startswith("cuda:"):
+        import torch
+
+        torch.cuda.set_device(int(resolved.split(":")[1]))
+
+
+def _point_at_dataset(cfg: Any, stream: str, layout: DatasetLayout, has_val: bool) -> None:
+    train, val = cfg.train_dataloader.dataset, cfg.val_dataloader.dataset
+    if stream == "rgb":
+        train.ann_file, val.ann_file = str(layout.rgb_list("train")), str(layout.rgb_list("val"))
+    elif stream == "skeleton":
+        train.ann_file = val.ann_file = str(layout.skeleton_pickle)
+        train.split, val.split = "train", "val"
+    else:
+        train.ann_file, val.ann_file = str(layout.audio_list("train")), str(layout.audio_list("val"))
+        train.data_prefix = val.data_prefix = dict(audio=str(layout.audio_dir))
+    if not has_val:
+        cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+
+
+def _runtime(cfg: Any, work_dir: Path, *, resume: bool, load_from: Any, seed: int,
+             has_val: bool) -> None:
+    cfg.work_dir = str(work_dir)
+    cfg.default_scope = "mmaction"
+    cfg.launcher = "none"
+    cfg.resume = bool(resume)
+    if load_from:
+        cfg.load_from = str(load_from)
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    cfg.log_level = "INFO" if log.isEnabledFor(logging.INFO) else "WARNING"
+    cfg.env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend="nccl"),
+                       mp_cfg=dict(mp_start_method="fork", opencv_num_threads=0))
+    cfg.default_hooks = dict(
+        runtime_info=dict(type="RuntimeInfoHook"),
+        timer=dict(type="IterTimerHook"),
+        logger=dict(type="LoggerHook", interval=20, ignore_last=False),
+        param_scheduler=dict(type="ParamSchedulerHook"),
+        checkpoint=dict(type="CheckpointHook", interval=1, max_keep_ckpts=2),
+        sampler_seed=dict(type="DistSamplerSeedHook"),
+    )
+    cfg.log_processor = dict(type="LogProcessor", window_size=10, by_epoch=True)
+    cfg.visualizer = dict(type="ActionVisualizer", vis_backends=[dict(type="LocalVisBackend")])
+    if not has_val and "train_cfg" in cfg:
+        cfg.train_cfg.pop("val_begin", None)
+        cfg.train_cfg.pop("val_interval", None)
+
+
+def _copy_last_checkpoint(work_dir: Path, target: Path) -> None:
+    pointer = work_dir / "last_checkpoint"
+    if not pointer.is_file():
+        raise TrainingError(f"{work_dir}: training wrote no checkpoint")
+    last = Path(pointer.read_text().strip())
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(last, tmp)
+    os.replace(tmp, target)
+
+
+def _round(metrics: dict[str, Any]) -> dict[str, float]:
+    return {k: round(float(v), 4) for k, v in (metrics or {}).items()}
