@@ -323,21 +323,82 @@ def tags(
     out.print(table)
 
 
+def _analysis_for(video: Path, from_json: Optional[Path], a: AnalysisArgs, info: Any) -> Any:
+    """The analysis of `video`: run as `timestamps` runs it, or read from --from-json, which must
+    describe a video of this length (a JSON of another video would cut or label nonsense)."""
+    from phar_cli.core.predictions import load_predictions
+
+    if from_json is None:
+        return analyse(video, a)
+    result = load_predictions(from_json, subclip_len=a.subclip_len)
+    slack = max(0.5, 2 / float(info.fps))
+    if result.config.get("source") == "seed-json":  # its duration is only the last window's end
+        slack += max((w.span.duration for w in result.windows), default=0.0)
+    if abs(result.video.duration - info.duration) > slack:
+        raise UsageError(f"{from_json}: describes a {result.video.duration:.2f} s video, but "
+                         f"{video} is {info.duration:.2f} s long; analyse it again")
+    return result
+
+
+def _encoder(codec: str, crf: int, preset: str, output: Path) -> Any:
+    from phar_cli.media.video_writer import EncoderOptions, check_encoder
+
+    encoder = EncoderOptions(codec=codec, crf=crf, preset=preset)
+    check_encoder(encoder, output)  # before the analysis, which may take long
+    return encoder
+
+
+def _label_list(text: Optional[str]) -> tuple[str, ...]:
+    return tuple(p.strip() for p in (text or "").split(",") if p.strip())
+
+
+def _kept_table(video: Path, kept: list[Any], planned: list[Any], cut: Any, duration: float) -> Table:
+    how = {"exact": "exact cuts, re-encoded", "copy": "cuts on keyframes, streams copied",
+           "whole": "everything kept, streams copied"}[cut.mode]
+    table = Table(title=f"{len(kept)} kept segments of {video.name}: {cut.seconds:.1f} s of "
+                        f"{duration:.1f} s ({how})")
+    for col in ("start", "end", "seconds", "labels", "score", "coverage"):
+        table.add_column(col, justify="left" if col == "labels" else "right")
+    if cut.mode == "copy":
+        table.add_column("planned", justify="right")
+    for k in kept:
+        row = [f"{k.span.start:.3f}", f"{k.span.end:.3f}", f"{k.span.duration:.2f}",
+               ", ".join(k.labels) or "-", f"{k.score:.2f}", f"{k.coverage:.2f}"]
+        if cut.mode == "copy":
+            row.append(" ".join(f"{p.span.start:.2f}-{p.span.end:.2f}" for p in planned
+                                if p.span.overlap(k.span) > 0))
+        table.add_row(*row)
+    return table
+
+
 @app.command()
 @with_analysis_options
 def demo(
     video: Annotated[Path, typer.Argument(help="The video to annotate.")],
-    output: Annotated[Path, typer.Argument(help="The annotated video to write.")],
+    output: Annotated[Path, typer.Argument(help="The annotated video to write (.mp4, .mkv, .mov, .m4v, .avi, .webm).")],
     topk: Annotated[int, typer.Option(min=1, help="Labels shown per window.")] = 3,
     from_json: Annotated[Optional[Path], typer.Option(help="Reuse a predictions JSON instead of analysing again.")] = None,
-    codec: Annotated[str, typer.Option(help="Video encoder.")] = "libx264",
-    crf: Annotated[int, typer.Option(help="Encoder quality (lower is better).")] = 20,
-    preset: Annotated[str, typer.Option(help="Encoder preset.")] = "medium",
+    codec: Annotated[str, typer.Option(help="Video encoder (any ffmpeg encoder; libx264, libx265, libvpx-vp9, ...).")] = "libx264",
+    crf: Annotated[int, typer.Option(help="Encoder quality (lower is better; 0 is lossless for libx264).")] = 20,
+    preset: Annotated[str, typer.Option(help="Encoder preset (libx264/libx265: ultrafast ... veryslow).")] = "medium",
     *,
     analysis: AnalysisArgs,
 ) -> None:
     """An annotated copy of the video: top labels per window and a timeline strip."""
-    raise PharError("phar demo is not available yet in this version (planned: issue #4)")
+    from phar_cli.media.probe import probe
+    from phar_cli.outputs.demo_video import DemoOptions, write_demo
+
+    _check_output(output, video, *([from_json] if from_json else []))
+    encoder = _encoder(codec, crf, preset, output)
+    info = probe(video)
+    result = _analysis_for(video, from_json, analysis, info)
+    with _progress() as progress:
+        done = write_demo(video, result, output, DemoOptions(topk=topk, encoder=encoder),
+                          info=info, progress=_Bars(progress))
+    if not STATE.quiet:
+        err.print(f"{done.frames} frames in {done.seconds:.1f} s ({done.fps:.0f} frames/s), "
+                  f"audio {done.audio}", highlight=False)
+    out.print(f"wrote {output}")
 
 
 @app.command(name="filter")
@@ -354,11 +415,76 @@ def filter_(
     margin: Annotated[float, typer.Option(help="Pad each kept segment by this many seconds.")] = 0.0,
     segments_out: Annotated[Optional[Path], typer.Option(help="Write the kept segments (json/csv/edl).")] = None,
     from_json: Annotated[Optional[Path], typer.Option(help="Reuse a predictions JSON instead of analysing again.")] = None,
+    drop_nonsexual: Annotated[bool, typer.Option(help=(
+        "Drop windows under --threshold and windows whose top label is in --nonsexual."))] = True,
+    nonsexual: Annotated[str, typer.Option(help="Labels counted as non-sexual (comma-separated; those the label map lacks are ignored).")] = "other,miscellaneous,non-sexual",
+    snap: Annotated[str, typer.Option(help=(
+        "copy mode: move cut points to keyframes outward (keep every kept second), inward "
+        "(keep no dropped second) or nearest."))] = "outward",
+    codec: Annotated[str, typer.Option(help="exact mode: video encoder.")] = "libx264",
+    crf: Annotated[int, typer.Option(help="exact mode: encoder quality (lower is better).")] = 20,
+    preset: Annotated[str, typer.Option(help="exact mode: encoder preset.")] = "medium",
     *,
     analysis: AnalysisArgs,
 ) -> None:
-    """A cut of the video without the non-sexual parts (or with only chosen labels)."""
-    raise PharError("phar filter is not available yet in this version (planned: issue #4)")
+    """A cut of the video without the non-sexual parts (or with only chosen labels).
+
+    Nothing to keep: an error (exit 1), nothing written. Everything kept: the output is the
+    whole video with its streams copied (no re-encoding), and phar says so.
+    """
+    from phar_cli.core.cutlist import (SNAP_RULES, CutOptions, NothingToKeep, check_labels,
+                                       plan_cut, regroup)
+    from phar_cli.core.predictions import VideoMeta
+    from phar_cli.core.spans import Span
+    from phar_cli.media.cut import MODES, cut_video
+    from phar_cli.media.probe import probe
+    from phar_cli.media.video_writer import container_of
+    from phar_cli.outputs.cut_segments import segments_format, write_kept_segments
+
+    if mode not in MODES:
+        raise UsageError(f"--mode {mode!r}: use exact or copy")
+    if snap not in SNAP_RULES:
+        raise UsageError(f"--snap {snap!r}: use one of {', '.join(SNAP_RULES)}")
+    _check_output(output, video, *([from_json] if from_json else []))
+    container_of(output)
+    if segments_out:
+        _check_output(segments_out, video, output, *([from_json] if from_json else []))
+        if segments_out.resolve() == output.resolve():
+            raise UsageError(f"{segments_out}: --segments-out is the output video")
+        segments_format(segments_out)
+    encoder = _encoder(codec, crf, preset, output) if mode == "exact" else None
+    options = CutOptions(keep=_label_list(keep), drop=_label_list(drop),
+                         drop_nonsexual=drop_nonsexual, threshold=threshold,
+                         nonsexual=_label_list(nonsexual), min_segment=min_segment,
+                         max_gap=max_gap, margin=margin)
+    info = probe(video)
+    result = _analysis_for(video, from_json, analysis, info)
+    check_labels(options, result.labels)
+    plan = plan_cut(result, options, duration=info.duration)
+    if plan.nothing_kept:
+        raise NothingToKeep(f"{video}: nothing to keep ({plan.why_nothing()}); nothing written")
+    spans = [Span(0.0, info.duration)] if plan.everything_kept else [r.span for r in plan.ranges]
+    with _progress() as progress:
+        cut = cut_video(info, spans, output, mode=mode, snap=snap, encoder=encoder,
+                        progress=_Bars(progress))
+    kept = regroup(plan.ranges, cut.spans)
+    if segments_out:
+        meta = VideoMeta(str(video), info.duration, float(info.fps), info.width, info.height)
+        write_kept_segments(segments_out, result, meta, kept, plan.ranges,
+                            {"output": str(output), "mode": cut.mode,
+                             "snap": snap if cut.mode == "copy" else None})
+    if not STATE.quiet:
+        err.print(_kept_table(video, kept, plan.ranges, cut, info.duration))
+    if plan.everything_kept or cut.mode == "whole":
+        why = "no window is dropped" if plan.everything_kept else "cut points snapped to keyframes"
+        how = "streams copied" if cut.mode == "whole" else "re-encoded"
+        out.print(f"everything is kept ({why}): {output} is the whole video, {how}",
+                  highlight=False, soft_wrap=True)
+    out.print(f"wrote {output} ({cut.seconds:.1f} s of {info.duration:.1f} s kept, "
+              f"{len(cut.spans)} segment{'s' if len(cut.spans) != 1 else ''})",
+              highlight=False, soft_wrap=True)
+    if segments_out:
+        out.print(f"wrote {segments_out}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -530,6 +656,112 @@ def prepare_data(
         err.print(table)
     out.print(distribution_table(result.stats))
     out.print(f"wrote {result.layout.root} (dataset.json, report.png)")
+
+
+# -- phar batch -------------------------------------------------------------------------------
+
+@app.command()
+@with_analysis_options
+def batch(
+    input: Annotated[Optional[Path], typer.Argument(help=(
+        "A folder of videos (searched recursively) or a manifest: one path a line, or a CSV with "
+        "a 'path' column (relative paths are read against the manifest's folder)."))] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help=(
+        "Output folder: each video's files mirror the input tree; the catalog "
+        "(phar-catalog.sqlite) that makes reruns resume is kept here."))] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help=(
+        "Formats written besides the predictions JSON, comma-separated: csv, srt, vtt, "
+        "ffmetadata, edl."))] = "json",
+    min_score: Annotated[float, typer.Option(help="Windows whose best fused score is lower are left out of segments.")] = 0.0,
+    max_gap: Annotated[float, typer.Option(help="Join segments of one label across gaps up to this many seconds.")] = 0.0,
+    tags: Annotated[bool, typer.Option("--tags", help="Also write VIDEO.tags.json (labels by seconds covered).")] = False,
+    tags_topk: Annotated[int, typer.Option(min=1, help="How many tags in VIDEO.tags.json.")] = 3,
+    filter_: Annotated[bool, typer.Option("--filter", help=(
+        "Also write VIDEO.cuts.json: the parts a cut would keep (the cut itself: phar filter).")),
+    ] = False,
+    keep: Annotated[Optional[str], typer.Option(help="--filter: keep only these labels (comma-separated).")] = None,
+    drop: Annotated[Optional[str], typer.Option(help="--filter: drop these labels (comma-separated).")] = None,
+    threshold: Annotated[float, typer.Option(help="--filter: drop windows whose best fused score is lower.")] = 0.5,
+    margin: Annotated[float, typer.Option(help="--filter: pad each kept part by this many seconds.")] = 0.0,
+    min_segment: Annotated[float, typer.Option(help="--filter: drop kept parts shorter than this (s).")] = 0.0,
+    executor: Annotated[str, typer.Option(help="local (a process pool on this machine) or ray.",
+                                          rich_help_panel="Executor")] = "local",
+    workers: Annotated[Optional[int], typer.Option(min=1, help=(
+        "Worker processes (local) or model actors (ray), each with its own models (default: "
+        "sized to the machine or the cluster)."), rich_help_panel="Executor")] = None,
+    ray_address: Annotated[Optional[str], typer.Option(help=(
+        "Ray cluster to run on ('auto', or the head's address); default: a local Ray for the run."),
+        rich_help_panel="Executor")] = None,
+    ray_gpus: Annotated[Optional[str], typer.Option(help=(
+        "GPUs per actor: a number (0.5: two actors per GPU), or a share per stream "
+        "'rgb=0.25,skeleton=0.5,audio=0.25' summed over --streams (default: 1 where the cluster "
+        "has GPUs, else 0)."), rich_help_panel="Executor")] = None,
+    ray_cpus: Annotated[Optional[str], typer.Option(help=(
+        "CPUs per actor: a number, or a share per stream like --ray-gpus (default: 1)."),
+        rich_help_panel="Executor")] = None,
+    rehash: Annotated[bool, typer.Option(help=(
+        "Hash the first and last MiB of every video, not only of those whose size or mtime moved."))] = False,
+    report: Annotated[bool, typer.Option("--report", help=(
+        "Print OUTDIR's summary from its catalog (done, failed with reasons, hours of video, "
+        "throughput) and exit."))] = False,
+    *,
+    analysis: AnalysisArgs,
+) -> None:
+    """A whole video library: what `timestamps` writes, for every video, resumable (local or Ray)."""
+    import dataclasses
+
+    from phar_cli._cli.batch_view import BatchView, print_report, print_summary, stop_on_signals
+
+    if output is None:
+        raise UsageError("phar batch needs an output folder: -o OUTDIR")
+    if report:
+        from phar_cli.batch.report import read_report
+
+        print_report(out, read_report(output))
+        return
+    if input is None:
+        raise UsageError("phar batch needs INPUT: a folder of videos or a manifest")
+    from phar_cli.batch.executors import make_executor, parse_resources
+    from phar_cli.batch.inputs import find_inputs
+    from phar_cli.batch.outputs import CutOptions, OutputOptions
+    from phar_cli.batch.runner import BatchRunner
+    from phar_cli.batch.worker import WorkerSetup
+    from phar_cli.models.registry import PROJECT_ROOT, models_home
+
+    split = lambda text: tuple(x.strip() for x in (text or "").split(",") if x.strip())  # noqa: E731
+    cuts = (CutOptions(keep=split(keep), drop=split(drop), threshold=threshold, margin=margin,
+                       min_segment=min_segment) if filter_ else None)
+    outputs = OutputOptions(split(format.lower()) or ("json",), min_score, max_gap,
+                            tags_topk if tags else None, cuts)
+    inputs = find_inputs(input, exclude=output)
+    if not inputs:
+        raise PharError(f"{input}: no videos found (looked for .mp4, .mkv, .mov, .avi, .webm, ...)")
+    # The driver checks every option and finds the model files before anything starts; on Ray the
+    # device is each actor's to resolve (the driver may have no GPU).
+    device = analysis.device
+    if executor.strip().lower() == "ray":
+        analysis = dataclasses.replace(analysis, device="cpu")
+    engine = build_engine(analysis)
+    if cuts is not None:
+        from phar_cli.core.cutlist import check_labels
+
+        check_labels(cuts, engine.analysis_labels)
+    engine_options = dataclasses.replace(engine.options, device=device)
+    setup = WorkerSetup(engine_options, project_root=str(PROJECT_ROOT), models_home=str(models_home()))
+    streams = engine_options.streams
+    pool = make_executor(executor, setup, workers=workers, ray_address=ray_address,
+                         ray_cpus=parse_resources(ray_cpus, streams, "--ray-cpus"),
+                         ray_gpus=parse_resources(ray_gpus, streams, "--ray-gpus"),
+                         verbose=STATE.verbose)
+    with BatchView(err, quiet=STATE.quiet, verbose=STATE.verbose) as view:
+        runner = BatchRunner(engine_options, outputs, output, pool, rehash=rehash, on_event=view)
+        with stop_on_signals(runner) as signals:
+            summary = runner.run(inputs)
+    print_summary(out, summary)
+    if signals:
+        raise typer.Exit(128 + signals[0])
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 # -- phar models ------------------------------------------------------------------------------

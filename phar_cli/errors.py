@@ -47,3 +47,7 @@ class DownloadError(PharError):
 
 class PredictionsFormatError(PharError):
     """A predictions JSON that phar cannot read."""
+
+
+class AnnotationError(PharError):
+    """An annotation file that cannot be read at all (not JSON, not a VIA export, wrong columns)."""

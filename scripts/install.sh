@@ -72,5 +72,17 @@ log "installing mmengine, mmaction2, mmdet, mmpose"
 #    and the test tools.
 log "installing phar"
 "${PIP[@]}" -e ".[test]"
+
+# 7. Ray, for `phar batch --executor ray` (the `ray` extra) and its tests: a wheel of ~80 MB that
+#    touches neither torch nor numpy. PHAR_WITH_RAY=0 skips it; where no Ray wheel exists for this
+#    Python or platform, phar works without it and the Ray tests are skipped (with the reason).
+if [[ "${PHAR_WITH_RAY:-1}" != 0 ]] && ! "$PY" -c "import ray" 2>/dev/null; then
+  log "installing Ray (phar[ray])"
+  pins=$(mktemp)  # torch and numpy stay exactly as installed, whatever Ray's resolver thinks
+  "$PY" -m pip freeze 2>/dev/null | grep -iE '^(torch|numpy)==' > "$pins" || true
+  "${PIP[@]}" -c "$pins" -e ".[test,ray]" \
+    || log "warning: Ray did not install; phar batch --executor ray is unavailable"
+  rm -f "$pins"
+fi
 "$PY" -c "import phar_cli.models.compat as c; c.check_stack()"
 log "done: $("$VENV/bin/phar" --version)  (activate with: source $VENV/bin/activate)"

@@ -39,7 +39,10 @@ train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
                         dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False,
                       dataset=dict(pipeline=val_pipeline))
-train_cfg = dict(max_epochs=12)
-optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=2e-3, weight_decay=1e-4),
+train_cfg = dict(max_epochs=40, val_interval=5)
+optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=1e-3, weight_decay=1e-4),
                      paramwise_cfg=dict(_delete_=True), clip_grad=dict(max_norm=10, norm_type=2))
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=12, eta_min=1e-5, by_epoch=True)]
+# a transformer trained from scratch needs a warm-up
+param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=3),
+                   dict(type='CosineAnnealingLR', T_max=37, eta_min=1e-5, by_epoch=True, begin=3,
+                        end=40)]

@@ -45,7 +45,7 @@ train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
                         dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False,
                       dataset=dict(pipeline=val_pipeline))
-train_cfg = dict(max_epochs=15, val_interval=1)
-optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=2e-3, weight_decay=1e-4),
+train_cfg = dict(max_epochs=30, val_interval=5)
+optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=3e-3, weight_decay=1e-4),
                      clip_grad=dict(max_norm=10, norm_type=2))
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=15, eta_min=1e-5, by_epoch=True)]
+param_scheduler = [dict(type='CosineAnnealingLR', T_max=30, eta_min=1e-5, by_epoch=True)]

@@ -1,4 +1,5 @@
-"""Abstract synthetic media for tests and demos: coloured backgrounds, a moving disc, sine tones.
+"""Abstract synthetic media for tests and demos: coloured backgrounds, a moving disc, sine tones,
+optionally a stick figure with coloured joints (`phar_cli.media.figure`).
 
 Why: tests need videos of known content (which scene is where, which colour sits in which corner,
 how loud each part is) at any fps, size, rotation and container, without shipping media files.
@@ -26,6 +27,7 @@ import numpy as np
 
 from phar_cli.errors import FFmpegError
 from phar_cli.media.ffmpeg import ffmpeg_cmd, run_ffmpeg, stderr_tail
+from phar_cli.media.figure import Figure, as_figure, draw_figure
 
 COLORS: dict[str, tuple[int, int, int]] = {
     "black": (0, 0, 0), "white": (255, 255, 255), "gray": (128, 128, 128),
@@ -45,7 +47,10 @@ class Scene:
     """One part of a synthetic video: a background colour, a moving disc and a tone.
 
     `loudness_db` is the sine's peak level in dBFS (0 = full scale); `tone_hz=None` is silence.
-    `noise_db`, if set, adds white noise at that RMS level in dBFS.
+    `noise_db`, if set, adds white noise at that RMS level in dBFS. `pulse_hz`, if set, turns the
+    tone on and off that many times a second (a raised-cosine envelope, peak `loudness_db`).
+    `phase` shifts the disc's clock (s). `figure` adds a stick figure on top: a figure motion
+    name or a `Figure` (placement, scale, its own phase).
     """
 
     duration: float
@@ -55,6 +60,9 @@ class Scene:
     loudness_db: float = -20.0
     shape_color: Color | None = None
     noise_db: float | None = None
+    figure: Figure | str | None = None
+    pulse_hz: float | None = None
+    phase: float = 0.0
 
     def __post_init__(self) -> None:
         if self.duration <= 0:
@@ -64,6 +72,10 @@ class Scene:
         rgb(self.color)
         if self.shape_color is not None:
             rgb(self.shape_color)
+        if self.figure is not None:
+            as_figure(self.figure)
+        if self.pulse_hz is not None and self.pulse_hz <= 0:
+            raise ValueError(f"pulse_hz must be positive: {self.pulse_hz}")
 
 
 def rgb(color: Color) -> tuple[int, int, int]:
@@ -81,11 +93,12 @@ def rgb(color: Color) -> tuple[int, int, int]:
 def make_video(path: str | os.PathLike[str], duration: float | None = None, *,
                fps: float | Fraction | str = 30, size: tuple[int, int] = (320, 240),
                audio: bool = True, rotation: int = 0, segments: Sequence[Scene] | None = None,
-               codec: str = "libx264", seed: int = 0) -> Path:
+               codec: str = "libx264", seed: int = 0, crf: int | None = None) -> Path:
     """Write a synthetic video to `path` (container from the extension: .mp4, .mkv, ...).
 
     `size` is the display (width, height); `duration` may be left out when `segments` are given
     (then it is their total); `seed` drives the scenes' noise, everything else is fixed.
+    `crf` sets libx264's quality (lower = closer to the drawn colours; its default is 23).
     Returns the path.
     """
     path = Path(path)
@@ -115,6 +128,8 @@ def make_video(path: str | os.PathLike[str], duration: float | None = None, *,
         args += ["-map", "0:v:0", "-c:v", codec, "-pix_fmt", "yuv420p"]
         if codec == "libx264":
             args += ["-preset", "ultrafast", "-g", str(max(1, round(float(fps))))]
+            if crf is not None:
+                args += ["-crf", str(crf)]
         if audio:
             args += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "96k", "-shortest"]
         if rotation and not _supports_display_rotation():
@@ -182,12 +197,14 @@ def _frames(scenes: list[Scene], fps: Fraction, n_frames: int, size: tuple[int, 
         local = t - (bounds[k] - scene.duration)
         frame = np.empty((height, width, 3), np.uint8)
         frame[:] = rgb(scene.color)
-        cx, cy = _position(scene.motion, local, width, height, radius)
+        cx, cy = _position(scene.motion, local + scene.phase, width, height, radius)
         shape = rgb(scene.shape_color) if scene.shape_color is not None else \
             tuple(255 - c for c in rgb(scene.color))
         y0, x0 = cy - radius, cx - radius
         patch = frame[y0:y0 + 2 * radius + 1, x0:x0 + 2 * radius + 1]
         patch[disc[:patch.shape[0], :patch.shape[1]]] = shape
+        if scene.figure is not None:
+            draw_figure(frame, as_figure(scene.figure).keypoints(local, (width, height)))
         frame[:marker, :marker] = MARKER
         yield np.ascontiguousarray(np.rot90(frame, k=rotation // 90)) if rotation else frame
 
@@ -216,7 +233,10 @@ def _audio(scenes: list[Scene], seed: int) -> np.ndarray:
         t = np.arange(n) / AUDIO_RATE
         part = np.zeros(n)
         if scene.tone_hz:
-            part += 10 ** (scene.loudness_db / 20) * np.sin(2 * math.pi * scene.tone_hz * t)
+            tone = 10 ** (scene.loudness_db / 20) * np.sin(2 * math.pi * scene.tone_hz * t)
+            if scene.pulse_hz:
+                tone *= 0.5 - 0.5 * np.cos(2 * math.pi * scene.pulse_hz * t)
+            part += tone
         if scene.noise_db is not None:
             part += 10 ** (scene.noise_db / 20) * rng.standard_normal(n)
         parts.append(part)

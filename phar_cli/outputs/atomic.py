@@ -74,3 +74,27 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path` for a tool (ffmpeg) to write; renamed over `path`
+    when the block ends without error, removed otherwise (the destination is then untouched)."""
+    path = Path(path)
+    tmp, f = _create_temp(path)
+    f.close()
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as ex:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(ex, OSError):
+            raise PharError(f"{path}: cannot write ({ex.strerror or ex})") from ex
+        raise
+    _fsync_dir(path.parent)

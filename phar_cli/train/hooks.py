@@ -23,7 +23,7 @@ class PharProgressHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if self.callback is None:
             return
-        scalars = {k: float(v) for k, v in (outputs or {}).items() if hasattr(v, "item")}
+        scalars = {k: float(v.detach()) for k, v in (outputs or {}).items() if hasattr(v, "detach")}
         scalars["epoch"] = runner.epoch + 1
         self.callback("train", runner.iter + 1, runner.max_iters, scalars)
 

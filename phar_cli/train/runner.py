@@ -138,7 +138,7 @@ def _runtime(cfg: Any, work_dir: Path, *, resume: bool, load_from: Any, seed: in
     if load_from:
         cfg.load_from = str(load_from)
     cfg.randomness = dict(seed=seed, deterministic=False)
-    cfg.log_level = "INFO" if log.isEnabledFor(logging.INFO) else "WARNING"
+    cfg.log_level = "INFO" if log.isEnabledFor(logging.INFO) else "ERROR"
     cfg.env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend="nccl"),
                        mp_cfg=dict(mp_start_method="fork", opencv_num_threads=0))
     cfg.default_hooks = dict(
@@ -146,7 +146,8 @@ def _runtime(cfg: Any, work_dir: Path, *, resume: bool, load_from: Any, seed: in
         timer=dict(type="IterTimerHook"),
         logger=dict(type="LoggerHook", interval=20, ignore_last=False),
         param_scheduler=dict(type="ParamSchedulerHook"),
-        checkpoint=dict(type="CheckpointHook", interval=1, max_keep_ckpts=2),
+        checkpoint=dict(type="CheckpointHook", interval=max(1, int(cfg.train_cfg.max_epochs) // 4),
+                        max_keep_ckpts=2, save_last=True),
         sampler_seed=dict(type="DistSamplerSeedHook"),
     )
     cfg.log_processor = dict(type="LogProcessor", window_size=10, by_epoch=True)

@@ -93,14 +93,6 @@ def test_unknown_stream_and_bad_weights_are_usage_errors(small_bundle, videos, t
         _one_error_line(err)
 
 
-@pytest.mark.parametrize("command", [
-    ["demo", "in.mp4", "out.mp4"], ["filter", "in.mp4", "out.mp4"],
-    ["train", "rgb", "dataset"], ["prepare-data", "videos", "ann.csv"]])
-def test_commands_of_later_issues_say_so_in_one_line(command, capsys):
-    code, _, err = run_phar(command, capsys)
-    assert code == 1 and "not available yet" in _one_error_line(err)
-
-
 def test_a_real_process_prints_one_line_and_no_traceback(tmp_path):
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
