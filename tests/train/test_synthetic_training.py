@@ -61,11 +61,12 @@ def test_dataset_is_split_by_video_with_every_stream(pipeline):
 
 def test_each_stream_learns_what_it_can_see(pipeline):
     _, _, bundle = pipeline
-    # skeleton and audio each separate their own two classes; rgb cannot hear alpha from beta,
-    # so its top-1 is at most 0.75 over the four classes, but its top-2 holds the answer
+    # skeleton and audio each separate their own two classes (chance 0.5). rgb sees the disc's
+    # path (alpha/beta vs gamma/delta) and, faintly, the figure; it never hears alpha from beta,
+    # so its signal is the pair: the right pair in its top 2 (chance 0.5 over four classes)
     assert metrics(bundle, "skeleton")["top1"] >= 0.8
     assert metrics(bundle, "audio")["top1"] >= 0.8
-    assert metrics(bundle, "rgb")["top1"] >= 0.5 and metrics(bundle, "rgb")["top2"] >= 0.8
+    assert metrics(bundle, "rgb")["top2"] >= 0.8
     for stream in ("rgb", "skeleton", "audio"):
         assert (bundle / stream / f"{stream}.pth").is_file()
         assert (bundle / stream / "training.png").read_bytes()[:4] == b"\x89PNG"
