@@ -509,10 +509,14 @@ def train(
     if stream == "fusion":
         _train_fusion(dataset, work_dir or Path("work_dirs"), topk, bundle_name, device)
         return
-    from phar_cli.train.runner import SMALL_CONFIGS, train_stream
+    from phar_cli.data.layout import DatasetLayout
+    from phar_cli.train.runner import SMALL_CONFIGS, TRAINABLE, train_stream
 
+    if stream not in TRAINABLE:
+        raise UsageError(f"cannot train {stream!r}: choose rgb, skeleton, audio (or fusion)")
     if small and config:
         raise UsageError("give --config or --small, not both")
+    DatasetLayout.open(dataset)  # a bad dataset is one line, before any progress bar
     with _progress() as progress:
         task = progress.add_task(f"Training {stream}", total=None)
 
