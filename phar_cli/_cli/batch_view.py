@@ -84,8 +84,8 @@ class BatchView:
                    f"video{rewrite_note}), {plan.count('skip')} done before and unchanged")
         if todo:
             self.tasks["videos"] = self.progress.add_task("Videos", total=self.videos_total, amount="")
-            self.tasks["hours"] = self.progress.add_task("Hours of video", total=max(self.seconds_total, 1e-9),
-                                                         amount="")
+            self.tasks["hours"] = self.progress.add_task(
+                "Hours of video", total=max(self.seconds_total, 1e-9), amount="")
             self._refresh()
 
     def _on_started(self, event: BatchEvent) -> None:
