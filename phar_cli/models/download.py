@@ -19,6 +19,7 @@ from typing import Callable
 from phar_cli import __version__
 from phar_cli.errors import DownloadError
 from phar_cli.models.registry import ModelEntry
+from phar_cli.outputs.atomic import fsync_dir
 
 CHUNK = 1 << 20  # 1 MiB
 MIRROR_ENV = "PHAR_MODELS_MIRROR"
@@ -251,7 +252,7 @@ def fetch(
             )
         os.replace(tmp_path, final)
         tmp_path = None
-        _fsync_dir(dest_dir)
+        fsync_dir(dest_dir)
     except OSError as ex:  # disk full, permissions: not a DownloadError yet
         raise DownloadError(f"cannot write {final}: {ex.strerror or ex}") from ex
     finally:
@@ -265,17 +266,3 @@ def _cut_off(url: str, expected: int | None, got: int) -> str:
     if expected is None:
         return f"download of {url} was cut off after {got} bytes"
     return f"download of {url} was cut off: expected {expected} bytes, got {got}"
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make the rename durable; best effort (not every platform can open a folder)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

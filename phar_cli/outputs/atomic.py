@@ -39,7 +39,7 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
         if isinstance(ex, OSError):
             raise PharError(f"{path}: cannot write ({ex.strerror or ex})") from ex
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -62,7 +62,7 @@ def _create_temp(path: Path) -> tuple[Path, BinaryIO]:
     raise PharError(f"{path}: cannot write (no free temporary name)")
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make the rename itself durable where the platform allows it (not on Windows)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -97,4 +97,4 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         if isinstance(ex, OSError):
             raise PharError(f"{path}: cannot write ({ex.strerror or ex})") from ex
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
