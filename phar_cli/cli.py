@@ -92,6 +92,11 @@ class AnalysisArgs:
     pose_checkpoint: Optional[Path]
     bundle: Optional[Path] = None
     fusion: Optional[Path] = None
+    threads: Optional[int] = None
+    det_size: Optional[int] = None
+    det_every: int = 1
+    pose_every: int = 1
+    precision: str = "fp32"
 
 
 _P = inspect.Parameter
@@ -130,6 +135,23 @@ _ANALYSIS_PARAMS = [
         min=1, help="Windows per model batch.", rich_help_panel="Analysis")]),
     _P("num_processes", _P.KEYWORD_ONLY, default=2, annotation=Annotated[int, typer.Option(
         min=0, help="Windows decoded ahead of the models (0: no overlap).", rich_help_panel="Analysis")]),
+    _P("threads", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[int], typer.Option(
+        min=1, help="Torch threads for the models (default: torch's, one per core).",
+        rich_help_panel="Speed")]),
+    _P("det_size", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[int], typer.Option(
+        min=32, help="Run the person detector at this short side instead of its config's "
+                     "(e.g. 480 for 800; faster, boxes a little coarser).",
+        rich_help_panel="Speed")]),
+    _P("det_every", _P.KEYWORD_ONLY, default=1, annotation=Annotated[int, typer.Option(
+        min=1, help="Detect people on every N-th pose frame and carry their boxes between "
+                    "(faster; 1: every frame, the reference).", rich_help_panel="Speed")]),
+    _P("pose_every", _P.KEYWORD_ONLY, default=1, annotation=Annotated[int, typer.Option(
+        min=1, help="Run the pose model on every N-th frame of each person and interpolate the "
+                    "keypoints between, inside the person's box (faster; 1: every frame).",
+        rich_help_panel="Speed")]),
+    _P("precision", _P.KEYWORD_ONLY, default="fp32", annotation=Annotated[str, typer.Option(
+        help="Model arithmetic: fp32 (reference), bf16 autocast (CPU or CUDA), fp16 (CUDA).",
+        rich_help_panel="Speed")]),
     _P("label_maps", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[str], typer.Option(
         help="Label maps: 'rgb=FILE,skeleton=FILE,audio=FILE' or three files (rgb,skeleton,audio).",
         rich_help_panel="Models")]),
@@ -207,7 +229,9 @@ def build_engine(a: AnalysisArgs) -> Any:
     options = EngineOptions(models={}, streams=streams, device=a.device, subclip_len=a.subclip_len,
                             weights=weights, gates=gates, det_score_thr=a.det_score_thr,
                             pose_backend=pose_backend, batch_size=a.batch_size,
-                            prefetch=a.num_processes)
+                            prefetch=a.num_processes, threads=a.threads, det_size=a.det_size,
+                            det_every=a.det_every, pose_every=a.pose_every,
+                            precision=a.precision)
     options.models = resolve_models(streams, overrides, pose_backend)
     return Engine(options)
 

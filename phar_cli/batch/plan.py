@@ -25,11 +25,14 @@ import orjson
 from phar_cli.batch.catalog import Catalog, VideoRow
 from phar_cli.batch.inputs import BatchInput
 from phar_cli.batch.outputs import OutputOptions, outputs_present
-from phar_cli.core.engine import EngineOptions
+from phar_cli.core.engine import SCORE_CHANGING_SPEED_OPTIONS, EngineOptions
 
 MIB = 1 << 20
 # Options that change how fast an analysis runs, not what it finds: not part of its identity.
-_NOT_IDENTITY = {"models", "device", "batch_size", "prefetch"}
+_NOT_IDENTITY = {"models", "device", "batch_size", "prefetch", "threads"}
+# Speed options that do change scores are left out at their reference values, so a catalog made
+# before they existed keeps its hash (and is not re-analysed).
+_IDENTITY_WHEN_SET = SCORE_CHANGING_SPEED_OPTIONS
 
 
 @dataclass
@@ -77,8 +80,11 @@ def analysis_identity(options: EngineOptions) -> tuple[str, str, dict[str, Any]]
     name, size and head/tail hash), so moving $PHAR_HOME does not redo a library."""
     data: dict[str, Any] = {}
     for f in dataclasses.fields(options):
-        if f.name not in _NOT_IDENTITY:
-            data[f.name] = _plain(getattr(options, f.name))
+        value = getattr(options, f.name)
+        if f.name in _NOT_IDENTITY or (f.name in _IDENTITY_WHEN_SET
+                                       and value == _IDENTITY_WHEN_SET[f.name]):
+            continue
+        data[f.name] = _plain(value)
     models: dict[str, Any] = {}
     paths: dict[str, Any] = {}
     for name, files in sorted(options.models.items()):

@@ -2,6 +2,12 @@
 video by decoding it once, planning windows, batching windows through each stream, applying the
 seed's gates and fusing the scores. Every command (and a batch runner holding one Engine for many
 videos) goes through `Engine.analyse`.
+
+Where the time goes (docs/performance.md has the figures): the models. So the models run on the
+calling thread one batch after another, and everything else is kept off their path: a decode
+thread reads and pre-processes the windows ahead of them (bounded, so memory does not grow with
+the video), the audio is streamed from one ffmpeg pipe, and the skeleton's det/pose inputs are
+prepared on a helper thread one chunk ahead of each forward.
 """
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +25,7 @@ import numpy as np
 from phar_cli.core.fusion import DEFAULT_WEIGHTS, fuse
 from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
 from phar_cli.core.labels import read_label_map
-from phar_cli.core.people import track_people
+from phar_cli.core.skeleton import window_poses
 from phar_cli.core.predictions import STREAMS, Analysis, Scores, VideoMeta, WindowPrediction, ranked
 from phar_cli.core.spans import Span
 from phar_cli.core.windows import DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, plan_windows
@@ -40,6 +47,11 @@ class ModelFiles:
     labels: Path | None = None
 
 
+# The speed options that move scores (a little; docs/performance.md), with their reference values.
+SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {"det_size": None, "det_every": 1, "pose_every": 1,
+                                                "precision": "fp32"}
+
+
 @dataclass
 class EngineOptions:
     models: dict[str, ModelFiles]           # rgb, skeleton, audio, det, pose
@@ -53,7 +65,13 @@ class EngineOptions:
     pose_backend: str = "mmpose"  # or "markers": joints drawn in known colours (synthetic media)
     max_people: int = 2
     batch_size: int = 4
-    prefetch: int = 2  # windows decoded ahead of the model, on a worker thread
+    prefetch: int = 2  # windows decoded ahead of the model, on a worker thread (0: none)
+    # Speed options. The defaults give the reference scores; docs/performance.md measures each.
+    threads: int | None = None    # torch intra-op threads (process-wide); None: torch's default
+    det_size: int | None = None   # detector input short side; None: the det config's scale
+    det_every: int = 1            # detect on every N-th pose frame; boxes carried in between
+    pose_every: int = 1           # pose every N-th frame of a person; keypoints interpolated
+    precision: str = "fp32"       # model forwards: fp32, bf16 (CPU or CUDA), fp16 (CUDA) autocast
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.streams if s not in STREAMS]
@@ -62,6 +80,19 @@ class EngineOptions:
                              f"choose from {', '.join(STREAMS)}")
         if self.subclip_len <= 0:
             raise UsageError("--subclip-len must be positive")
+        if self.det_every < 1:
+            raise UsageError("--det-every must be at least 1")
+        if self.pose_every < 1:
+            raise UsageError("--pose-every must be at least 1")
+        if self.det_size is not None and self.det_size < 32:
+            raise UsageError("--det-size must be at least 32 pixels")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError("--threads must be at least 1")
+        from phar_cli.models.accel import PRECISIONS
+
+        self.precision = self.precision.strip().lower()
+        if self.precision not in PRECISIONS:
+            raise UsageError(f"--precision {self.precision!r}: choose from {', '.join(PRECISIONS)}")
 
 
 def resolve_device(device: str) -> str:
@@ -88,6 +119,10 @@ class Engine:
     def __init__(self, options: EngineOptions) -> None:
         self.options = options
         self.device = resolve_device(options.device)
+        if options.threads is not None:
+            import torch
+
+            torch.set_num_threads(options.threads)
         self._models: dict[str, Any] = {}
         self.labels = {s: read_label_map(self._files(s).labels) for s in options.streams}
 
@@ -111,11 +146,14 @@ class Engine:
                 det, pose = self._files("det"), self._files("pose")
                 self._models[name] = PoseEstimator(det.config, det.checkpoint, pose.config,
                                                    pose.checkpoint, self.device,
-                                                   det_score_thr=self.options.det_score_thr)
+                                                   det_score_thr=self.options.det_score_thr,
+                                                   det_size=self.options.det_size,
+                                                   precision=self.options.precision)
             else:
                 files = self._files(name)
                 self._models[name] = Recognizer(name, files.config, files.checkpoint,
-                                                self.labels[name], self.device)
+                                                self.labels[name], self.device,
+                                                precision=self.options.precision)
         return self._models[name]
 
     @property
@@ -171,7 +209,7 @@ class Engine:
 
     def describe(self) -> dict[str, Any]:
         o = self.options
-        return {
+        out = {
             "streams": list(o.streams), "device": self.device, "subclip_len": o.subclip_len,
             "weights": o.weights, "gates": vars(o.gates), "det_score_thr": o.det_score_thr,
             "pose_backend": o.pose_backend,
@@ -180,6 +218,12 @@ class Engine:
                        for name, f in o.models.items()
                        if name in o.streams or (name in ("det", "pose") and "skeleton" in o.streams)},
         }
+        # Speed options that change scores are recorded only when used, so a default analysis
+        # writes the same file as before they existed.
+        for name, default in SCORE_CHANGING_SPEED_OPTIONS.items():
+            if getattr(o, name) != default:
+                out[name] = getattr(o, name)
+        return out
 
     # -- streams ------------------------------------------------------------------------------
 
@@ -189,7 +233,7 @@ class Engine:
         rec = self.model("rgb")
         reader = FrameReader(path, short_side=rec.short_side, info=info)
 
-        def samples() -> Iterator[tuple[int, dict[str, Any]]]:
+        def samples() -> Iterator[tuple[int, dict[str, Any]]]:  # on the decode thread
             for i, span in enumerate(spans):
                 start, end = window_frame_range(span, info.fps, info.frame_count)
                 sample = rec.sample(end - start)
@@ -197,9 +241,9 @@ class Engine:
                 h, w = frames.shape[1:3]
                 sample.update(imgs=list(frames), img_shape=(h, w), original_shape=(h, w),
                               modality="RGB")
-                yield i, sample
+                yield i, rec.prepare(sample)
 
-        return self._predict("rgb", rec, samples(), len(spans), progress)
+        return self._predict("rgb", rec, self._ahead(samples()), len(spans), progress)
 
     def _run_skeleton(self, path, info, spans, wanted, extras, progress,
                       gated=True) -> dict[int, Scores]:
@@ -212,14 +256,22 @@ class Engine:
         reader = FrameReader(path, info=info)
         gates = self.options.gates
 
-        def samples() -> Iterator[tuple[int, dict[str, Any]]]:
-            for n, i in enumerate(wanted):
+        def decoded() -> Iterator[tuple[int, int, int, dict[str, Any], np.ndarray, np.ndarray]]:
+            for i in wanted:  # on the decode thread
                 start, end = window_frame_range(spans[i], info.fps, info.frame_count)
                 sample = rec.sample(end - start)
                 # Detection and pose run only on the frames PoseC3D samples.
                 unique = np.unique(sample["frame_inds"])
-                frames = reader.frames(unique + start)
-                keypoints, scores = track_people(estimator(frames), self.options.max_people)
+                yield i, start, end, sample, unique, reader.frames(unique + start)
+
+        def samples(pool: ThreadPoolExecutor) -> Iterator[tuple[int, Future]]:
+            # A window of full-size frames is large: one is decoded ahead, not a batch.
+            for n, (i, start, end, sample, unique, frames) in enumerate(
+                    prefetch(decoded(), min(self.options.prefetch, 1))):
+                keypoints, scores = window_poses(estimator, frames, unique, pool,
+                                                 max_people=self.options.max_people,
+                                                 det_every=self.options.det_every,
+                                                 pose_every=self.options.pose_every)
                 quality = pose_quality(scores, gates.pose_score_thr)
                 extras[i]["pose_quality"] = round(quality, 4)
                 extras[i]["people"] = int(keypoints.shape[0])
@@ -234,13 +286,14 @@ class Engine:
                 h, w = frames.shape[1:3]
                 sample.update(keypoint=full_kp, keypoint_score=full_sc, img_shape=(h, w),
                               original_shape=(h, w), total_frames=total, modality="Pose", label=-1)
-                yield i, sample
+                yield i, pool.submit(rec.prepare, sample)  # heatmaps while the next window runs
 
-        return self._predict("skeleton", rec, samples(), len(wanted), progress)
+        with ThreadPoolExecutor(1, thread_name_prefix="phar-prepare") as pool:
+            return self._predict("skeleton", rec, samples(pool), len(wanted), progress)
 
     def _run_audio(self, path, info, spans, wanted, rgb, extras, progress,
                    gated=True) -> dict[int, Scores]:
-        from phar_cli.media.audio import integrated_loudness, load_waveform, log_mel
+        from phar_cli.media.audio import integrated_loudness, log_mel, window_waveforms
         from phar_cli.media.decode import window_frame_range
 
         if not wanted:
@@ -248,15 +301,12 @@ class Engine:
         rec = self.model("audio")
         params = _audio_params(rec)
         sr = params["sample_rate"]
-        wave = load_waveform(path, sample_rate=sr)
-        if wave.size == 0:
-            return {}
         gates = self.options.gates
 
-        def samples() -> Iterator[tuple[int, dict[str, Any]]]:
-            for i in wanted:
+        def samples() -> Iterator[tuple[int, dict[str, Any]]]:  # on the decode thread
+            for i, part in window_waveforms(path, [spans[i] for i in wanted], sample_rate=sr):
+                i = wanted[i]
                 span = spans[i]
-                part = wave[int(span.start * sr):int(span.end * sr)]
                 loudness = integrated_loudness(part, sr)
                 extras[i]["loudness"] = round(float(loudness), 2) if np.isfinite(loudness) else None
                 threshold_ok = (loud_enough(loudness, rgb[i], gates) if i in rgb
@@ -270,24 +320,30 @@ class Engine:
                 start, end = window_frame_range(span, info.fps, info.frame_count)
                 sample = rec.sample(end - start)
                 sample.update(audios=feats, length=len(feats), total_frames=end - start)
-                yield i, sample
+                yield i, rec.prepare(sample)
 
-        return self._predict("audio", rec, samples(), len(wanted), progress)
+        return self._predict("audio", rec, self._ahead(samples()), len(wanted), progress)
 
-    def _predict(self, stream: str, rec: Any, samples: Iterable[tuple[int, dict[str, Any]]],
+    def _ahead(self, items: Iterable[T]) -> Iterator[T]:
+        """`items` made on the decode thread, a batch and more ahead of the model (small windows:
+        the model should never wait for the next batch)."""
+        depth = self.options.prefetch
+        return prefetch(items, max(depth, self.options.batch_size) if depth > 0 else 0)
+
+    def _predict(self, stream: str, rec: Any, items: Iterable[tuple[int, Any]],
                  total: int, progress: Progress) -> dict[int, Scores]:
-        """Batches of windows through one model; decoding runs ahead on a worker thread."""
+        """Batches of prepared windows (or futures of them) through one model."""
         out: dict[int, Scores] = {}
-        batch: list[tuple[int, dict[str, Any]]] = []
+        batch: list[tuple[int, Any]] = []
 
         def flush() -> None:
-            probs = rec.predict([s for _, s in batch])
+            probs = rec.forward([p.result() if isinstance(p, Future) else p for _, p in batch])
             for (i, _), row in zip(batch, probs):
                 out[i] = ranked(list(zip(rec.labels, (float(p) for p in row))))
             batch.clear()
             progress(stream, len(out), total)
 
-        for item in prefetch(samples, self.options.prefetch):
+        for item in items:
             batch.append(item)
             if len(batch) >= self.options.batch_size:
                 flush()

@@ -17,12 +17,14 @@ from __future__ import annotations
 import functools
 import math
 import os
+import subprocess
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from phar_cli.core.spans import Span
 from phar_cli.errors import AudioDecodeError, VideoOpenError
-from phar_cli.media.ffmpeg import run_ffmpeg, stderr_tail
+from phar_cli.media.ffmpeg import popen_ffmpeg, run_ffmpeg, stderr_tail
 from phar_cli.media.probe import read_header
 
 SAMPLE_RATE = 16000
@@ -42,18 +44,68 @@ def load_waveform(path: str | os.PathLike[str], sample_rate: int = SAMPLE_RATE) 
     path = str(path)
     if not os.path.isfile(path):
         raise VideoOpenError(f"{path}: file not found")
-    proc = run_ffmpeg(["-i", "file:" + os.path.abspath(path), "-vn", "-sn", "-dn",
-                       "-ac", "1", "-ar", str(sample_rate), "-f", "f32le", "-"],
-                      "decoding audio", check=False)
+    proc = run_ffmpeg(_decode_args(path, sample_rate), "decoding audio", check=False)
     if proc.returncode != 0:
-        try:
-            has_audio = bool(read_header(path).audio_rates)
-        except VideoOpenError:
-            has_audio = True  # not media at all: report the decode failure
-        if not has_audio:
-            return np.zeros(0, np.float32)
-        raise AudioDecodeError(f"{path}: cannot decode audio: {stderr_tail(proc.stderr)}")
+        _decode_failed(path, stderr_tail(proc.stderr))
+        return np.zeros(0, np.float32)
     return np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
+
+
+def window_waveforms(path: str | os.PathLike[str], spans: Sequence[Span],
+                     sample_rate: int = SAMPLE_RATE) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, samples) of each span, in order of start, read from one ffmpeg pipe as it decodes.
+
+    The same samples as slicing `load_waveform` (`[int(start*sr):int(end*sr)]`), but memory holds
+    one window and not the whole track, so an hour of audio costs what a minute does. Nothing is
+    yielded for a file without audio; errors are those of `load_waveform`.
+    """
+    path = str(path)
+    if not os.path.isfile(path):
+        raise VideoOpenError(f"{path}: file not found")
+    order = sorted(range(len(spans)), key=lambda i: (spans[i].start, spans[i].end))
+    proc, tail = popen_ffmpeg(_decode_args(path, sample_rate), stdout=subprocess.PIPE)
+    buffer, first = np.zeros(0, np.float32), 0  # the samples held, and the index of the first
+    eof = False
+    try:
+        for n, i in enumerate(order):
+            a, b = int(spans[i].start * sample_rate), int(spans[i].end * sample_rate)
+            while not eof and first + len(buffer) < b:
+                want = 4 * max(sample_rate, b - first - len(buffer))
+                chunk = proc.stdout.read(want)  # a short read is the end of the stream
+                eof = len(chunk) < want
+                buffer = np.concatenate([buffer, np.frombuffer(chunk[:len(chunk) // 4 * 4], "<f4")])
+            if n == 0 and eof and not len(buffer):
+                break  # no audio at all (or a failure, told apart below)
+            yield i, buffer[max(a - first, 0):max(b - first, 0)].copy()
+            if n + 1 < len(order):  # keep what the next span (and those after it) still need
+                keep_from = int(spans[order[n + 1]].start * sample_rate)
+                drop = min(max(keep_from - first, 0), len(buffer))
+                buffer, first = buffer[drop:], first + drop
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    if not eof:  # every span was read before the end: the rest is not needed
+        proc.kill()
+        proc.wait()
+        return
+    if proc.wait() != 0:
+        _decode_failed(path, tail.text())
+
+
+def _decode_args(path: str, sample_rate: int) -> list[str]:
+    return ["-i", "file:" + os.path.abspath(path), "-vn", "-sn", "-dn", "-ac", "1", "-ar",
+            str(sample_rate), "-f", "f32le", "-"]
+
+
+def _decode_failed(path: str, message: str) -> None:
+    """Return quietly when the file has no audio stream; else raise AudioDecodeError."""
+    try:
+        has_audio = bool(read_header(path).audio_rates)
+    except VideoOpenError:
+        has_audio = True  # not media at all: report the decode failure
+    if has_audio:
+        raise AudioDecodeError(f"{path}: cannot decode audio: {message}")
 
 
 def integrated_loudness(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:

@@ -1,7 +1,11 @@
 """2D poses of the people in a set of frames: MMDet person detection, then MMPose top-down pose.
 
-Both models see all requested frames (and all person boxes) as one batch each, not one image at a
-time. The frames come from phar's single decode; nothing is written to disk.
+Both models see the requested frames (and person boxes) in batches, not one image at a time. The
+frames come from phar's single decode; nothing is written to disk. Each model's pre-processing
+(`det_inputs`, `pose_inputs`) is apart from its forward (`det_forward`, `pose_forward`), so the
+Engine can prepare on its decode thread and a benchmark can time the forwards alone.
+`det_size` runs the detector at a smaller input than its config's (a speed option: boxes are
+mapped back to the frame, so everything after it is unchanged).
 """
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from phar_cli.errors import ModelLoadError
+from phar_cli.errors import ModelLoadError, UsageError
+from phar_cli.models.accel import autocast_features, check_precision, enable_async_copies, pin
 from phar_cli.models.checkpoint import load_weights
 from phar_cli.models.compat import import_openmmlab, quiet_warnings
 from phar_cli.models.recognizer import load_config
@@ -31,7 +36,8 @@ class FramePoses:
 class PoseEstimator:
     def __init__(self, det_config: str | Path, det_checkpoint: str | Path | None,
                  pose_config: str | Path, pose_checkpoint: str | Path | None, device: str,
-                 det_score_thr: float = 0.5, batch_size: int = 16) -> None:
+                 det_score_thr: float = 0.5, batch_size: int = 16, *, det_size: int | None = None,
+                 precision: str = "fp32") -> None:
         import_openmmlab()
         from mmdet.apis import init_detector
         from mmengine.dataset import Compose
@@ -40,6 +46,8 @@ class PoseEstimator:
 
         self.det_score_thr = det_score_thr
         self.batch_size = batch_size
+        self.device = device
+        self.precision = check_precision(precision, device)
         det_cfg = load_config(det_config)
         pose_cfg = load_config(pose_config)
         try:
@@ -55,8 +63,13 @@ class PoseEstimator:
             load_weights(self.pose_model, pose_checkpoint, what="pose")
         self.detector.eval()
         self.pose_model.eval()
+        for model in (self.detector, self.pose_model):
+            enable_async_copies(model, device)
+            autocast_features(model, self.precision, device)
         det_pipeline = [dict(t) for t in det_cfg.test_dataloader.dataset.pipeline]
         det_pipeline[0] = dict(type="mmdet.LoadImageFromNDArray")
+        if det_size is not None:
+            det_pipeline = with_det_size(det_pipeline, det_size)
         with DefaultScope.overwrite_default_scope("mmdet"):
             self.det_pipeline = Compose(det_pipeline)
         with DefaultScope.overwrite_default_scope("mmpose"):
@@ -69,18 +82,27 @@ class PoseEstimator:
         return self.estimate(frames, boxes)
 
     def detect(self, frames: np.ndarray) -> list[np.ndarray]:
+        """Person boxes (P,5) of each frame."""
+        return self.det_forward(self.det_inputs(frames))
+
+    def det_inputs(self, frames: np.ndarray) -> list[dict]:
+        """The detector's pre-processed input of each frame (resized, BGR as mmdet expects)."""
+        from mmengine.registry import DefaultScope
+
+        with DefaultScope.overwrite_default_scope("mmdet"):
+            return [pin(self.det_pipeline(dict(img=np.ascontiguousarray(f[..., ::-1]), img_id=i)),
+                        self.device) for i, f in enumerate(frames)]
+
+    def det_forward(self, inputs: list[dict]) -> list[np.ndarray]:
+        """Person boxes (P,5: x1,y1,x2,y2,score) in frame pixels, one array per input."""
         import torch
         from mmengine.dataset import pseudo_collate
         from mmengine.registry import DefaultScope
 
         out: list[np.ndarray] = []
         with DefaultScope.overwrite_default_scope("mmdet"), torch.no_grad():
-            for start in range(0, len(frames), self.batch_size):
-                chunk = frames[start:start + self.batch_size]
-                # mmdet's pipelines expect OpenCV's BGR order
-                data = pseudo_collate([self.det_pipeline(dict(img=np.ascontiguousarray(f[..., ::-1]),
-                                                              img_id=i))
-                                       for i, f in enumerate(chunk)])
+            for start in range(0, len(inputs), self.batch_size):
+                data = pseudo_collate(inputs[start:start + self.batch_size])
                 for result in self.detector.test_step(data):
                     inst = result.pred_instances
                     keep = (inst.labels == PERSON_CLASS) & (inst.scores >= self.det_score_thr)
@@ -89,27 +111,61 @@ class PoseEstimator:
         return out
 
     def estimate(self, frames: np.ndarray, boxes: list[np.ndarray]) -> list[FramePoses]:
+        """Keypoints of every box of every frame (`boxes[i]` belongs to `frames[i]`)."""
+        items = [(i, b) for i, frame_boxes in enumerate(boxes) for b in frame_boxes]
+        keypoints, scores = self.pose_forward(self.pose_inputs(frames, items))
+        out, k = [], 0
+        for b in boxes:
+            out.append(FramePoses(b, keypoints[k:k + len(b)], scores[k:k + len(b)]))
+            k += len(b)
+        return out
+
+    def pose_inputs(self, frames: np.ndarray, items: list[tuple[int, np.ndarray]]) -> list[dict]:
+        """The pose model's input for each (frame index, box (5,)) item: the box's crop."""
+        from mmengine.registry import DefaultScope
+
+        data = []
+        bgr: dict[int, np.ndarray] = {}
+        with DefaultScope.overwrite_default_scope("mmpose"):
+            for i, box in items:
+                if i not in bgr:
+                    # items come frame by frame: one frame's BGR copy at a time
+                    bgr = {i: np.ascontiguousarray(frames[i][..., ::-1])}
+                info = dict(img=bgr[i], bbox=np.asarray(box[None, :4], np.float32),
+                            bbox_score=np.asarray(box[None, 4], np.float32))
+                info.update(self.pose_meta)
+                data.append(pin(self.pose_pipeline(info), self.device))
+        return data
+
+    def pose_forward(self, inputs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints (K,17,2) in frame pixels and their scores (K,17), one row per input."""
         import torch
         from mmengine.dataset import pseudo_collate
         from mmengine.registry import DefaultScope
 
-        items = [(i, b) for i, frame_boxes in enumerate(boxes) for b in frame_boxes]
-        keypoints = [np.zeros((len(b), NUM_KEYPOINTS, 2), np.float32) for b in boxes]
-        scores = [np.zeros((len(b), NUM_KEYPOINTS), np.float32) for b in boxes]
-        seen = [0] * len(boxes)
+        keypoints = np.zeros((len(inputs), NUM_KEYPOINTS, 2), np.float32)
+        scores = np.zeros((len(inputs), NUM_KEYPOINTS), np.float32)
         with DefaultScope.overwrite_default_scope("mmpose"), torch.no_grad():
-            for start in range(0, len(items), self.batch_size):
-                chunk = items[start:start + self.batch_size]
-                data = []
-                for i, box in chunk:
-                    info = dict(img=np.ascontiguousarray(frames[i][..., ::-1]),
-                                bbox=box[None, :4].astype(np.float32),
-                                bbox_score=box[None, 4].astype(np.float32))
-                    info.update(self.pose_meta)
-                    data.append(self.pose_pipeline(info))
-                for (i, _), result in zip(chunk, self.pose_model.test_step(pseudo_collate(data))):
-                    j = seen[i]
-                    keypoints[i][j] = result.pred_instances.keypoints[0]
-                    scores[i][j] = result.pred_instances.keypoint_scores[0]
-                    seen[i] += 1
-        return [FramePoses(b, k, s) for b, k, s in zip(boxes, keypoints, scores)]
+            for start in range(0, len(inputs), self.batch_size):
+                results = self.pose_model.test_step(
+                    pseudo_collate(inputs[start:start + self.batch_size]))
+                for k, result in enumerate(results, start):
+                    keypoints[k] = result.pred_instances.keypoints[0]
+                    scores[k] = result.pred_instances.keypoint_scores[0]
+        return keypoints, scores
+
+
+def with_det_size(pipeline: list[dict], det_size: int) -> list[dict]:
+    """The detector's test pipeline with its Resize scaled so the short side is at most
+    `det_size` (the config's aspect kept: (1333, 800) at 480 becomes (800, 480))."""
+    if det_size < 32:
+        raise UsageError(f"--det-size {det_size}: use at least 32 pixels")
+    out = []
+    for t in pipeline:
+        t = dict(t)
+        scale = t.get("scale")
+        if t.get("type") in ("Resize", "mmdet.Resize") and isinstance(scale, (tuple, list)):
+            long_side, short_side = max(t["scale"]), min(t["scale"])
+            t["scale"] = (round(long_side * det_size / short_side), det_size)
+        out.append(t)
+    return out

@@ -3,6 +3,8 @@
 phar decodes frames and computes features itself (once per video), so the config's loading and
 decoding transforms are dropped; its sampler (SampleFrames / UniformSampleFrames) is run by phar
 to learn which frames to decode, and the remaining transforms run on the data in memory.
+`prepare` (the transforms) and `forward` (the model) are separate so the Engine can run the
+first on its decode thread while the model works on the previous batch.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from phar_cli.errors import ModelLoadError
+from phar_cli.models.accel import autocast, check_precision, enable_async_copies, pin
 from phar_cli.models.checkpoint import load_weights
 from phar_cli.models.compat import import_openmmlab
 
@@ -37,7 +40,7 @@ class Recognizer:
     """A built, weight-loaded, eval-mode mmaction2 recognizer on one device."""
 
     def __init__(self, stream: str, config: str | Path, checkpoint: str | Path | None,
-                 labels: list[str], device: str) -> None:
+                 labels: list[str], device: str, precision: str = "fp32") -> None:
         import_openmmlab()
         import torch
         from mmaction.registry import MODELS, TRANSFORMS
@@ -47,6 +50,7 @@ class Recognizer:
         self.stream = stream
         self.labels = list(labels)
         self.device = device
+        self.precision = check_precision(precision, device)
         cfg = load_config(config)
         self.config_path = str(config)
         cfg.model.cls_head.num_classes = len(self.labels)
@@ -67,6 +71,7 @@ class Recognizer:
             self.transforms = Compose([TRANSFORMS.build(t) for t in pipeline if t["type"] not in SAMPLERS])
             self.short_side = _resize_short_side(pipeline)
         self.model = model.to(torch.device(device)).eval()
+        enable_async_copies(self.model, device)
         self._torch = torch
 
     @property
@@ -79,16 +84,26 @@ class Recognizer:
         results["frame_inds"] = np.asarray(results["frame_inds"], dtype=np.int64)
         return results
 
-    def predict(self, samples: list[dict[str, Any]]) -> np.ndarray:
-        """Class probabilities, one row per sample (a batch of windows through the model once)."""
-        from mmengine.dataset import pseudo_collate
+    def prepare(self, sample: dict[str, Any]) -> dict[str, Any]:
+        """The config's remaining transforms on one sample in memory: the model's input."""
         from mmengine.registry import DefaultScope
 
         with DefaultScope.overwrite_default_scope("mmaction"):
-            data = pseudo_collate([self.transforms(dict(s)) for s in samples])
-            with self._torch.no_grad():
-                outputs = self.model.test_step(data)
+            return pin(self.transforms(dict(sample)), self.device)
+
+    def forward(self, items: list[dict[str, Any]]) -> np.ndarray:
+        """Class probabilities, one row per prepared item (one batch through the model)."""
+        from mmengine.dataset import pseudo_collate
+        from mmengine.registry import DefaultScope
+
+        with DefaultScope.overwrite_default_scope("mmaction"), self._torch.no_grad(), \
+                autocast(self.precision, self.device):
+            outputs = self.model.test_step(pseudo_collate(items))
         return np.stack([o.pred_score.float().cpu().numpy() for o in outputs])
+
+    def predict(self, samples: list[dict[str, Any]]) -> np.ndarray:
+        """Class probabilities, one row per sample (a batch of windows through the model once)."""
+        return self.forward([self.prepare(s) for s in samples])
 
 
 def _resize_short_side(pipeline: list[dict[str, Any]]) -> int | None:

@@ -39,6 +39,18 @@ def test_analysis_identity_follows_results_not_speed_or_location(tmp_path):
     assert analysis_identity(opts)[0] != base
 
 
+def test_speed_options_count_only_when_they_change_scores(tmp_path):
+    base, text, _ = analysis_identity(options(tmp_path))
+    # At their defaults the speed options are not in the identity at all: catalogs made before
+    # they existed keep their hash.
+    assert not any(name in text for name in ("threads", "det_size", "det_every", "pose_every",
+                                             "precision"))
+    assert analysis_identity(options(tmp_path, threads=1))[0] == base
+    for change in ({"det_every": 4}, {"det_size": 480}, {"pose_every": 2},
+                   {"precision": "bf16"}):
+        assert analysis_identity(options(tmp_path, **change))[0] != base, change
+
+
 def test_editing_a_base_config_changes_the_identity_too(tmp_path):
     before = analysis_identity(options(tmp_path))[0]
     base_config = tmp_path / "configs" / "timesformer.py"  # the small config's `_base_`

@@ -12,7 +12,8 @@ import pytest
 
 from phar_cli.core.spans import Span
 from phar_cli.errors import AudioDecodeError, VideoOpenError
-from phar_cli.media.audio import integrated_loudness, load_waveform, log_mel, window_features
+from phar_cli.media.audio import (integrated_loudness, load_waveform, log_mel, window_features,
+                                  window_waveforms)
 
 RATE = 16000
 FULL_SCALE_SINE_LUFS = -3.01  # BS.1770: a 0 dBFS 1 kHz sine in one channel
@@ -48,6 +49,34 @@ def test_undecodable_file_raises_audio_decode_error(tmp_path):
     path.write_bytes(os.urandom(4096))
     with pytest.raises(AudioDecodeError, match="junk.mp4"):
         load_waveform(path)
+
+
+def test_window_waveforms_stream_the_same_samples_as_slicing_the_whole_track(two_scene_video):
+    whole = load_waveform(two_scene_video)
+    # in order, out of order, overlapping, and running past the end
+    spans = [Span(2.5, 3.9), Span(0, 1.5), Span(1, 2.5), Span(3.5, 9)]
+    got = dict(window_waveforms(two_scene_video, spans))
+    assert sorted(got) == [0, 1, 2, 3]
+    for i, span in enumerate(spans):
+        np.testing.assert_array_equal(got[i], whole[int(span.start * 16000):int(span.end * 16000)])
+
+
+def test_window_waveforms_come_in_order_of_start(two_scene_video):
+    spans = [Span(2, 3), Span(0, 1), Span(1, 2)]
+    assert [i for i, _ in window_waveforms(two_scene_video, spans)] == [1, 2, 0]
+
+
+def test_window_waveforms_of_a_file_without_audio_yield_nothing(silent_video):
+    assert list(window_waveforms(silent_video, [Span(0, 1)])) == []
+
+
+def test_window_waveforms_errors_are_those_of_load_waveform(tmp_path):
+    with pytest.raises(VideoOpenError, match="nope.mp4"):
+        list(window_waveforms(tmp_path / "nope.mp4", [Span(0, 1)]))
+    path = tmp_path / "junk.mp4"
+    path.write_bytes(os.urandom(4096))
+    with pytest.raises(AudioDecodeError, match="junk.mp4"):
+        list(window_waveforms(path, [Span(0, 1)]))
 
 
 # --- loudness ----------------------------------------------------------------------------------

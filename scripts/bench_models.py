@@ -1,0 +1,140 @@
+#!/usr/bin/env python
+"""Per-call cost of each model of phar at each precision, and what bf16/fp16 does to its output.
+
+Why: the pipeline benchmark says where a whole run's time goes; this one says what one forward
+of each model costs on this machine (a window of TimeSformer, PoseC3D, the audio ResNet; a frame
+of the detector at its config's input size and at --det-size; a box of HRNet) in fp32 and with
+autocast, and how far the autocast output is from fp32 (the largest probability difference for
+the recognizers, box and keypoint shifts in pixels for det and pose), on one generated video.
+
+    python scripts/bench_models.py --configs seed --precisions fp32,bf16 --det-sizes 480
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_pipeline as pipeline  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--configs", choices=("small", "seed"), default="small")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--precisions", default="fp32,bf16")
+    p.add_argument("--det-sizes", default="", help="comma-separated short sides to try")
+    p.add_argument("--frames", type=int, default=4, help="detector frames per measure")
+    p.add_argument("--size", default="854x480")
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+    precisions = [x for x in args.precisions.split(",") if x]
+    det_sizes = [None] + [int(x) for x in args.det_sizes.split(",") if x]
+    out: dict = {"configs": args.configs, "device": args.device, "rows": []}
+    with tempfile.TemporaryDirectory(prefix="phar-bench-models-") as tmp:
+        tmp = Path(tmp)
+        video = pipeline.make_video(tmp / "v.mp4", pipeline.parse_args(
+            ["--seconds", "7", "--size", args.size]))
+        files = pipeline.random_bundle(tmp / "models", args.configs, 2)
+        inputs = None
+        reference: dict = {}
+        for precision in precisions:
+            for det_size in det_sizes:
+                engine = pipeline.build_engine(files, pipeline.parse_args(
+                    ["--device", args.device, "--precision", precision]
+                    + (["--det-size", str(det_size)] if det_size else [])))
+                inputs = inputs or window_inputs(engine, str(video), args.frames)
+                for row in measure(engine, inputs, skip_recognizers=det_size is not None):
+                    row.update(precision=precision, det_size=det_size)
+                    key = (row["model"], det_size)
+                    if precision == precisions[0]:
+                        reference[key] = row.pop("output")
+                    else:
+                        row["diff_vs_" + precisions[0]] = difference(reference[key],
+                                                                     row.pop("output"))
+                    out["rows"].append(row)
+                    print(json.dumps(row), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+def window_inputs(engine, video: str, frames: int) -> dict:
+    from phar_cli.media.decode import FrameReader
+    from phar_cli.media.audio import load_waveform, log_mel
+    from phar_cli.core.engine import _audio_params
+
+    rgb = engine.model("rgb")
+    reader = FrameReader(video, short_side=rgb.short_side)
+    sample = rgb.sample(210)
+    imgs = reader.frames(sample["frame_inds"])
+    sample.update(imgs=list(imgs), img_shape=imgs.shape[1:3], original_shape=imgs.shape[1:3],
+                  modality="RGB")
+    full = FrameReader(video).frames(np.arange(0, 210, 210 // frames)[:frames])
+    h, w = full.shape[1:3]
+    skel = engine.model("skeleton").sample(210)
+    rng = np.random.default_rng(0)
+    skel.update(keypoint=(rng.random((2, 210, 17, 2)) * [w, h]).astype(np.float32),
+                keypoint_score=rng.random((2, 210, 17)).astype(np.float32), img_shape=(h, w),
+                original_shape=(h, w), total_frames=210, modality="Pose", label=-1)
+    audio = engine.model("audio")
+    params = _audio_params(audio)
+    feats = log_mel(load_waveform(video, params["sample_rate"]), **params)
+    aud = audio.sample(210)
+    aud.update(audios=feats, length=len(feats), total_frames=210)
+    boxes = [np.array([[w * 0.2, h * 0.1, w * 0.45, h * 0.95, 0.9],
+                       [w * 0.55, h * 0.1, w * 0.8, h * 0.95, 0.9]], np.float32)] * len(full)
+    return {"rgb": sample, "skeleton": skel, "audio": aud, "frames": full, "boxes": boxes}
+
+
+def measure(engine, inputs: dict, *, skip_recognizers: bool) -> list[dict]:
+    rows = []
+    if not skip_recognizers:
+        for stream in ("rgb", "skeleton", "audio"):
+            rec = engine.model(stream)
+            item = rec.prepare(inputs[stream])
+            rec.forward([item])  # first call: kernel choices
+            seconds, probs = timed(lambda: rec.forward([item]))
+            rows.append({"model": stream, "per": "window", "seconds": seconds, "output": probs[0]})
+    est = engine.model("poses")
+    frames = inputs["frames"]
+    det_in = est.det_inputs(frames)
+    est.det_forward(det_in[:1])
+    seconds, _ = timed(lambda: est.det_forward(det_in))
+    # the same boxes as the det_size=None run need a common input for the difference: the
+    # detector's own boxes are compared as their coordinates (random weights: many boxes)
+    boxes = est.det_forward(det_in)
+    rows.append({"model": "det", "per": "frame", "seconds": seconds / len(frames),
+                 "input": list(det_in[0]["inputs"].shape), "output": boxes[0][:2, :4]})
+    if not skip_recognizers:
+        boxes = [(i, b) for i, frame_boxes in enumerate(inputs["boxes"]) for b in frame_boxes]
+        items = est.pose_inputs(frames, boxes)
+        est.pose_forward(items[:1])
+        seconds, (kp, _) = timed(lambda: est.pose_forward(items))
+        rows.append({"model": "pose", "per": "box", "seconds": seconds / len(items),
+                     "output": kp})
+    return rows
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return round(time.perf_counter() - started, 4), result
+
+
+def difference(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        return float("nan")
+    return round(float(np.max(np.abs(a - b))) if a.size else 0.0, 5)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+#!/usr/bin/env python
+"""How close is phar to what the machine allows, and how far from the seed's way? One run
+measures, side by side, on one generated video with the same random-weight models:
+
+  decode   the frames and audio features the streams need, and nothing else
+  model    the same forward passes as the whole run, on inputs made beforehand
+  whole    Engine.analyse (what `phar timestamps` runs)
+  seed     the seed's way: re-encoded subclips on disk, JPEG frames, det + pose on every frame
+
+and prints per-stage seconds, whole / (decode + model), seed / whole, x real time and peak RSS,
+and writes them as JSON (--json) so runs can be compared. Random weights are fine for speed; the
+gates are opened (the RGB head is biased towards 'doggy', pose and loudness thresholds are off)
+so all three streams really run, and the streams that ran are reported.
+
+    python scripts/bench_pipeline.py --seconds 30                 # quick, small configs
+    python scripts/bench_pipeline.py --configs seed --seconds 7 --seed-style-windows 1
+    python scripts/bench_pipeline.py --stages whole --seconds 1800 --size 320x180 --fps 15
+
+Random-weight detectors find "people" everywhere (a biased 'person' logit scores ~1 on every
+proposal), so the detector's output is capped at --people boxes a frame, as in a two-person
+scene; without the cap the seed-style path would pose 100 boxes a frame.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_stages as stages  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = {
+    "small": {"rgb": "rgb/timesformer_small.py", "skeleton": "skeleton/posec3d_small.py",
+              "audio": "audio/resnet_audio_small.py", "det": "det/faster_rcnn_small.py",
+              "pose": "pose/hrnet_small.py"},
+    "seed": {"rgb": "rgb/timesformer.py", "skeleton": "skeleton/posec3d.py",
+             "audio": "audio/resnet101_audio.py", "det": "det/faster_rcnn_r50_fpn_2x_coco.py",
+             "pose": "pose/hrnet_w32_coco_256x192.py"},
+}
+LABELS = {"rgb": "annotations.txt", "skeleton": "annotations_pose.txt",
+          "audio": "annotations_audio.txt"}
+STAGES = ("decode", "model", "whole", "seed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="phar-bench-") as tmp:
+        tmp = Path(tmp)
+        video = args.video or make_video(tmp / "bench.mp4", args)
+        files = random_bundle(tmp / "models", args.configs, args.people)
+        engine = build_engine(files, args)
+        report = run(engine, str(video), tmp, args)
+    print_report(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"figures written to {args.json}")
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=180.0, help="video length (default 180)")
+    p.add_argument("--size", default="854x480", help="WIDTHxHEIGHT (default 854x480)")
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--no-audio", action="store_true", help="a video without an audio track")
+    p.add_argument("--video", type=Path, help="use this video instead of generating one")
+    p.add_argument("--configs", choices=tuple(CONFIGS), default="small")
+    p.add_argument("--stages", default=",".join(STAGES),
+                   help="comma-separated: " + ",".join(STAGES))
+    p.add_argument("--seed-style-windows", type=int, default=None,
+                   help="seed-style path on the first N windows only, extrapolated to all "
+                        "(default: all windows with small configs, 1 with seed configs)")
+    p.add_argument("--no-warm-up", action="store_true",
+                   help="skip running the first window once before the stages")
+    p.add_argument("--people", type=int, default=2, help="detections kept per frame (default 2)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--prefetch", type=int, default=2)
+    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    p.add_argument("--det-size", type=int, default=None)
+    p.add_argument("--det-every", type=int, default=1)
+    p.add_argument("--pose-every", type=int, default=1)
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
+    p.add_argument("--reference", type=Path,
+                   help="a predictions JSON of the same video (--predictions of another run): "
+                        "report how far this run's scores are from it")
+    p.add_argument("--predictions", type=Path, help="write the whole run's predictions here")
+    p.add_argument("--json", type=Path, help="write the figures here")
+    args = p.parse_args(argv)
+    args.stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    if unknown := [s for s in args.stages if s not in STAGES]:
+        p.error(f"unknown stage(s) {unknown}")
+    if args.seed_style_windows is None and args.configs == "seed" and args.device == "cpu":
+        args.seed_style_windows = 1
+    return args
+
+
+def make_video(path: Path, args: argparse.Namespace) -> Path:
+    """Abstract scenes (colours, a moving disc, a stick figure, loud tones), 7 s each."""
+    from phar_cli.media.synthetic import Scene, make_video as write
+
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    looks = [("blue", "left-right", 440), ("red", "circle", 660), ("green", "up-down", 880),
+             ("purple", "still", 550)]
+    scenes, left, k = [], args.seconds, 0
+    while left > 1e-6:
+        color, motion, tone = looks[k % len(looks)]
+        scenes.append(Scene(min(7.0, left), color, motion, tone, -14.0, figure="wave"
+                            if k % 2 else None, noise_db=-40.0))
+        left -= scenes[-1].duration
+        k += 1
+    started = time.perf_counter()
+    write(path, segments=scenes, fps=args.fps, size=(width, height), audio=not args.no_audio)
+    print(f"video: {args.seconds:g} s {width}x{height} {args.fps:g} fps, written in "
+          f"{time.perf_counter() - started:.1f} s")
+    return path
+
+
+def random_bundle(folder: Path, configs: str, people: int) -> dict:
+    """Random-weight checkpoints of the chosen configs, saved as MMAction2/MMDet/MMPose files,
+    biased as tests/conftest.py does so the gates open."""
+    import torch
+
+    from phar_cli.core.engine import ModelFiles
+    from phar_cli.core.labels import read_label_map
+    from phar_cli.models.poses import PoseEstimator
+    from phar_cli.models.recognizer import Recognizer
+
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    torch.manual_seed(0)
+    cfg = {name: ROOT / "configs" / rel for name, rel in CONFIGS[configs].items()}
+    det_cfg = folder / "det_capped.py"  # the same detector, at most `people` boxes a frame
+    det_cfg.write_text(f"_base_ = [{str(cfg['det'])!r}]\n"
+                       f"model = dict(test_cfg=dict(rcnn=dict(max_per_img={people})))\n")
+    cfg["det"] = det_cfg
+    labels = {s: ROOT / "configs/labels" / f for s, f in LABELS.items()}
+
+    def save(model, name: str) -> Path:
+        path = folder / f"{name}.pth"
+        torch.save({"meta": {"note": "random weights (benchmark)"},
+                    "state_dict": model.state_dict()}, path)
+        return path
+
+    names = {s: read_label_map(p) for s, p in labels.items()}
+    rgb = Recognizer("rgb", cfg["rgb"], None, names["rgb"], "cpu")
+    with torch.no_grad():
+        bias = rgb.model.cls_head.fc_cls.bias
+        bias.zero_()
+        bias[names["rgb"].index("doggy")] = 30.0   # a skeleton label top, an audio label top 2
+        bias[names["rgb"].index("kissing")] = 20.0
+    files = {"rgb": ModelFiles(cfg["rgb"], save(rgb.model, "rgb"), labels["rgb"])}
+    del rgb
+    for s in ("skeleton", "audio"):
+        model = Recognizer(s, cfg[s], None, names[s], "cpu").model
+        files[s] = ModelFiles(cfg[s], save(model, s), labels[s])
+        del model
+    poses = PoseEstimator(cfg["det"], None, cfg["pose"], None, "cpu")
+    with torch.no_grad():
+        poses.detector.roi_head.bbox_head.fc_cls.bias[0] = 12.0  # 'person'
+    files["det"] = ModelFiles(cfg["det"], save(poses.detector, "det"))
+    files["pose"] = ModelFiles(cfg["pose"], save(poses.pose_model, "pose"))
+    print(f"models: {configs} configs, random weights, saved in "
+          f"{time.perf_counter() - started:.1f} s")
+    return files
+
+
+def build_engine(files: dict, args: argparse.Namespace):
+    from phar_cli.core.engine import Engine, EngineOptions
+    from phar_cli.core.gates import GateOptions
+
+    gates = GateOptions(pose_score_thr=0.0, correct_rate=0.0, loudness_thr=-1000.0)
+    options = EngineOptions(models=files, device=args.device, gates=gates,
+                            batch_size=args.batch_size, prefetch=args.prefetch,
+                            threads=args.threads, det_size=args.det_size,
+                            det_every=args.det_every, pose_every=args.pose_every,
+                            precision=args.precision)
+    engine = Engine(options)
+    started = time.perf_counter()
+    for name in (*options.streams, "poses"):
+        engine.model(name)
+    print(f"models loaded in {time.perf_counter() - started:.1f} s on {engine.device}")
+    return engine
+
+
+def run(engine, video: str, tmp: Path, args: argparse.Namespace) -> dict:
+    from phar_cli.media.probe import probe
+
+    import torch
+
+    info = probe(video)
+    report: dict = {
+        "machine": {"cpu": stages.cpu_model(), "cores": __import__("os").cpu_count(),
+                    "cpu_flags": stages.cpu_flags(), "torch": torch.__version__,
+                    "torch_threads": torch.get_num_threads(), "device": engine.device,
+                    "gpu": torch.cuda.get_device_name(0) if engine.device.startswith("cuda")
+                    else None, "python": platform.python_version(),
+                    "ffmpeg": stages.ffmpeg_version(), "load_average_start": stages.load_average()},
+        "video": {"seconds": info.duration, "width": info.width, "height": info.height,
+                  "fps": float(info.fps), "audio": info.has_audio},
+        "options": {"configs": args.configs, "people": args.people, "batch_size": args.batch_size,
+                    "prefetch": args.prefetch, "threads": args.threads, "det_size": args.det_size,
+                    "det_every": args.det_every, "pose_every": args.pose_every,
+                    "precision": args.precision},
+        "seconds": {}, "peak_rss_mib": {}, "counts": {},
+    }
+    sec = report["seconds"]
+    if not args.no_warm_up:
+        report["warm_up_seconds"] = round(stages.warm_up(engine, video), 2)
+    for stage in args.stages:
+        print(f"-- {stage} ...", flush=True)
+        with stages.PeakRSS() as peak:
+            if stage == "decode":
+                parts = stages.decode_only(engine, video)
+                sec.update(parts)
+                sec["decode"] = sum(parts.values())
+            elif stage == "model":
+                parts = stages.model_only(engine, video)
+                report["counts"]["pose_boxes"] = int(parts.pop("count.pose_boxes", 0))
+                sec.update(parts)
+                sec["model"] = sum(v for k, v in parts.items() if k.startswith("model."))
+            elif stage == "whole":
+                parts, analysis = stages.whole(engine, video)
+                sec.update(parts)
+                report["streams_ran"] = {
+                    s: sum(s in w.used for w in analysis.windows) for s in engine.options.streams}
+                report["counts"]["windows"] = len(analysis.windows)
+                if args.predictions:
+                    args.predictions.write_bytes(analysis.to_json())
+                if args.reference:
+                    report["vs_reference"] = score_difference(args.reference, analysis)
+            else:
+                seed = stages.seed_style(engine, video, tmp / "seed", args.seed_style_windows)
+                sec.update(seed["seconds"])
+                report["seed_style"] = {k: v for k, v in seed.items() if k != "seconds"}
+        report["peak_rss_mib"][stage] = round(peak.mib, 1)
+        print(f"   {stage}: {sec.get(stage, 0.0):.2f} s, peak RSS {peak.mib:.0f} MiB", flush=True)
+    report["machine"]["load_average_end"] = stages.load_average()
+    report["ratios"] = ratios(sec, info.duration)
+    return report
+
+
+def ratios(sec: dict, duration: float) -> dict:
+    out = {}
+    if {"whole", "decode", "model"} <= sec.keys():
+        out["whole_over_decode_plus_model"] = sec["whole"] / (sec["decode"] + sec["model"])
+    if {"whole", "seed"} <= sec.keys():
+        out["seed_over_whole"] = sec["seed"] / sec["whole"]
+    for name in ("whole", "seed", "model"):
+        if sec.get(name):
+            out[f"x_real_time_{name}"] = duration / sec[name]
+    for stream in ("rgb", "skeleton", "audio"):
+        if sec.get(f"stream.{stream}"):
+            out[f"x_real_time_{stream}_stream"] = duration / sec[f"stream.{stream}"]
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def score_difference(reference: Path, analysis) -> dict:
+    """How far the fused and per-stream scores are from a reference run's (same video)."""
+    ref = json.loads(reference.read_text())["windows"]
+    got = json.loads(analysis.to_json())["windows"]
+    if len(ref) != len(got):
+        return {"error": f"{len(ref)} reference windows, {len(got)} here"}
+    diffs: dict[str, float] = {}
+    top1 = 0
+    for a, b in zip(ref, got):
+        top1 += a["scores"][0]["label"] == b["scores"][0]["label"]
+        pairs = [("fused", a["scores"], b["scores"])]
+        pairs += [(s, a["streams"][s], b["streams"][s]) for s in a["streams"] if s in b["streams"]]
+        for name, x, y in pairs:
+            ya = {d["label"]: d["score"] for d in y}
+            d = max(abs(d["score"] - ya.get(d["label"], 0.0)) for d in x)
+            diffs[name] = max(diffs.get(name, 0.0), d)
+    return {"max_abs_diff": {k: float(f"{v:.3g}") for k, v in diffs.items()},
+            "top1_agree": f"{top1}/{len(ref)}"}
+
+
+def print_report(r: dict) -> None:
+    m, v, sec = r["machine"], r["video"], r["seconds"]
+    print(f"\nmachine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} "
+          f"({m['torch_threads']} threads), device {m['device']}"
+          + (f" ({m['gpu']})" if m["gpu"] else "")
+          + f"; load average {m['load_average_start']:.2f} -> {m['load_average_end']:.2f}")
+    print(f"video: {v['seconds']:g} s {v['width']}x{v['height']} {v['fps']:g} fps; "
+          f"options {r['options']}")
+    if "streams_ran" in r:
+        print(f"streams ran (windows of {r['counts']['windows']}): {r['streams_ran']}")
+    print(f"\n{'stage':<28}{'seconds':>10}")
+    for k in sorted(sec, key=lambda k: (k.split('.')[0] not in STAGES, k)):
+        print(f"{k:<28}{sec[k]:>10.2f}")
+    print(f"\n{'ratio':<36}{'value':>10}")
+    for k, val in r["ratios"].items():
+        print(f"{k:<36}{val:>10.3f}")
+    if "seed_style" in r and r["seed_style"]["extrapolated"]:
+        s = r["seed_style"]
+        print(f"(seed-style measured on {s['windows_measured']} of {s['windows']} windows, "
+              "extrapolated)")
+    print("peak RSS MiB per stage: " + ", ".join(f"{k} {val:.0f}"
+                                                  for k, val in r["peak_rss_mib"].items()))
+    if "vs_reference" in r:
+        print(f"scores vs reference: {r['vs_reference']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The skeleton stream's people: detection on the sampled frames (or every N-th), tracking first,
+then pose on the kept people only; checked with a counting stand-in for det and pose."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from phar_cli.core.people import track_people
+from phar_cli.core.skeleton import chunked, pose_positions, window_poses
+
+
+@dataclass
+class Poses:
+    boxes: np.ndarray
+    keypoints: np.ndarray
+    scores: np.ndarray
+
+
+class CountingEstimator:
+    """Frame t holds people at x = 10 * k + t (k < people), scores falling with k; a person's
+    keypoints are their box's x1, so the test can tell whose pose it got."""
+
+    def __init__(self, people: int = 4, batch_size: int = 3) -> None:
+        self.people, self.batch_size = people, batch_size
+        self.detected: list[int] = []
+        self.posed: list[tuple[int, float]] = []
+
+    def _boxes(self, t: int) -> np.ndarray:
+        return np.array([[100 * k + t, 0, 100 * k + t + 10, 20, 0.9 - 0.1 * k]
+                         for k in range(self.people)], np.float32)
+
+    def det_inputs(self, frames):
+        return [int(f[0, 0, 0]) for f in frames]  # each frame carries its number
+
+    def det_forward(self, inputs):
+        self.detected += inputs
+        return [self._boxes(t) for t in inputs]
+
+    def pose_inputs(self, frames, items):
+        return [(int(frames[t][0, 0, 0]), b) for t, b in items]
+
+    def pose_forward(self, inputs):
+        self.posed += [(t, float(b[0])) for t, b in inputs]
+        kp = np.stack([np.full((17, 2), b[0], np.float32) for _, b in inputs])
+        return kp, np.full((len(inputs), 17), 0.5, np.float32)
+
+    def __call__(self, frames):  # what a plain det -> pose over everyone gives
+        out = []
+        for f in frames:
+            b = self._boxes(int(f[0, 0, 0]))
+            out.append(Poses(b, np.stack([np.full((17, 2), x, np.float32) for x in b[:, 0]]),
+                             np.full((len(b), 17), 0.5, np.float32)))
+        return out
+
+
+def frames_numbered(n):
+    frames = np.zeros((n, 4, 4, 3), np.uint8)
+    frames[:, 0, 0, 0] = np.arange(n)
+    return frames
+
+
+@pytest.fixture
+def pool():
+    with ThreadPoolExecutor(1) as p:
+        yield p
+
+
+def test_pose_runs_on_the_kept_people_only_and_gives_the_same_keypoints(pool):
+    est, frames = CountingEstimator(people=4), frames_numbered(7)
+    keypoints, scores = window_poses(est, frames, range(7), pool, max_people=2)
+    expected_kp, expected_sc = track_people(est(frames), max_people=2)
+    np.testing.assert_array_equal(keypoints, expected_kp)
+    np.testing.assert_array_equal(scores, expected_sc)
+    assert est.detected == list(range(7))
+    assert len(est.posed) == 2 * 7  # not 4 * 7
+
+
+def test_detection_every_third_frame_carries_boxes_to_the_rest(pool):
+    est, frames = CountingEstimator(people=2), frames_numbered(8)
+    keypoints, _ = window_poses(est, frames, range(8), pool, max_people=2, det_every=3)
+    assert est.detected == [0, 3, 6, 7]
+    # every frame still gets both people, at the interpolated place (x = 100 k + t)
+    assert len(est.posed) == 2 * 8
+    np.testing.assert_allclose(keypoints[:, :, 0, 0], [[t for t in range(8)],
+                                                       [100 + t for t in range(8)]])
+
+
+def test_pose_every_third_frame_interpolates_the_rest_inside_each_box(pool):
+    est, frames = CountingEstimator(people=2), frames_numbered(8)
+    reference, ref_scores = window_poses(CountingEstimator(people=2), frames, range(8), pool)
+    keypoints, scores = window_poses(est, frames, range(8), pool, pose_every=3)
+    assert sorted(t for t, x in est.posed if x < 100) == [0, 3, 6, 7]
+    assert len(est.posed) == 2 * 4
+    # the stand-in's keypoints sit at a fixed place in the box: interpolation recovers them
+    np.testing.assert_allclose(keypoints, reference, atol=1e-4)
+    np.testing.assert_allclose(scores, ref_scores)
+
+
+def test_interpolated_keypoints_follow_the_box_not_a_straight_line(pool):
+    class Accelerating(CountingEstimator):
+        def _boxes(self, t):  # one person, moving faster and faster
+            return np.array([[t * t, 0, t * t + 100, 20, 0.9]], np.float32)
+
+    frames = frames_numbered(9)
+    keypoints, _ = window_poses(Accelerating(people=1), frames, range(9), pool, pose_every=4)
+    np.testing.assert_allclose(keypoints[0, :, 0, 0], [t * t for t in range(9)], atol=1e-4)
+
+
+def test_pose_positions_keep_each_run_of_frames_closed():
+    assert pose_positions([0, 1, 2, 5, 6, 7, 8, 9], 3) == [0, 2, 5, 8, 9]
+    assert pose_positions([4], 3) == [4]
+    assert pose_positions([], 2) == []
+    assert pose_positions(list(range(6)), 1) == list(range(6))
+
+
+def test_a_one_step_backend_is_called_on_all_frames(pool):
+    class OneStep:
+        def __call__(self, frames):
+            return CountingEstimator(people=3)(frames)
+
+    keypoints, _ = window_poses(OneStep(), frames_numbered(5), range(5), pool, max_people=2)
+    assert keypoints.shape == (2, 5, 17, 2)
+
+
+def test_nobody_found_gives_empty_arrays(pool):
+    est, frames = CountingEstimator(people=0), frames_numbered(4)
+    keypoints, scores = window_poses(est, frames, range(4), pool, det_every=2)
+    assert keypoints.shape == (0, 4, 17, 2) and scores.shape == (0, 4, 17)
+    assert est.posed == []
+
+
+def test_chunked_prepares_each_chunk_once_in_order(pool):
+    prepared = []
+
+    def prepare(chunk):
+        prepared.append(list(chunk))
+        return [x * 10 for x in chunk]
+
+    assert chunked(pool, prepare, lambda xs: [x + 1 for x in xs], list(range(7)), 3) == \
+        [1, 11, 21, 31, 41, 51, 61]
+    assert prepared == [[0, 1, 2], [3, 4, 5], [6]]
+    assert chunked(pool, prepare, lambda xs: xs, [], 3) == []
