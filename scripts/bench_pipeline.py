@@ -5,7 +5,8 @@ measures, side by side, on one generated video with the same random-weight model
   decode   the frames and audio features the streams need, and nothing else
   model    the same forward passes as the whole run, on inputs made beforehand
   whole    Engine.analyse (what `phar timestamps` runs)
-  seed     the seed's way: re-encoded subclips on disk, JPEG frames, det + pose on every frame
+  seed     the seed's way: re-encoded subclips on disk, JPEG frames, det + pose on every frame,
+           always at the seed's settings (full-size detector, fp32) whatever the options
 
 and prints per-stage seconds, whole / (decode + model), seed / whole, x real time and peak RSS,
 and writes them as JSON (--json) so runs can be compared. Random weights are fine for speed; the
@@ -190,6 +191,20 @@ def build_engine(files: dict, args: argparse.Namespace):
     return engine
 
 
+def reference_engine(engine):
+    """`engine`, or one like it with the speed options that change scores at their reference
+    values: the seed-style path runs the seed's settings (full-size detector, fp32) whatever
+    the options of the run it is compared with."""
+    import dataclasses
+
+    from phar_cli.core.engine import SCORE_CHANGING_SPEED_OPTIONS, Engine
+
+    o = engine.options
+    if all(getattr(o, k) == v for k, v in SCORE_CHANGING_SPEED_OPTIONS.items()):
+        return engine
+    return Engine(dataclasses.replace(o, **SCORE_CHANGING_SPEED_OPTIONS))
+
+
 def run(engine, video: str, tmp: Path, args: argparse.Namespace) -> dict:
     from phar_cli.media.probe import probe
 
@@ -237,7 +252,8 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace) -> dict:
                 if args.reference:
                     report["vs_reference"] = score_difference(args.reference, analysis)
             else:
-                seed = stages.seed_style(engine, video, tmp / "seed", args.seed_style_windows)
+                seed = stages.seed_style(reference_engine(engine), video, tmp / "seed",
+                                         args.seed_style_windows)
                 sec.update(seed["seconds"])
                 report["seed_style"] = {k: v for k, v in seed.items() if k != "seconds"}
         report["peak_rss_mib"][stage] = round(peak.mib, 1)

@@ -80,7 +80,7 @@ def fill_between(keypoints: np.ndarray, scores: np.ndarray, boxes: dict[int, np.
         return (keypoints[t] - box[:2]) / np.maximum(box[2:4] - box[:2], 1e-6)
 
     for a, b in zip(posed[:-1], posed[1:]):
-        if b - a < 2:
+        if b - a < 2 or a + 1 not in boxes:  # next to each other, or the ends of two runs
             continue
         rel_a, rel_b = relative(a), relative(b)
         for t in range(a + 1, b):

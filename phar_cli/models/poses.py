@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from phar_cli.errors import ModelLoadError, UsageError
-from phar_cli.models.accel import autocast_features, check_precision, enable_async_copies, pin
+from phar_cli.models.accel import (autocast_features, check_precision, enable_async_copies,
+                                   is_cuda, pin)
 from phar_cli.models.checkpoint import load_weights
 from phar_cli.models.compat import import_openmmlab, quiet_warnings
 from phar_cli.models.recognizer import load_config
@@ -70,6 +71,7 @@ class PoseEstimator:
         det_pipeline[0] = dict(type="mmdet.LoadImageFromNDArray")
         if det_size is not None:
             det_pipeline = with_det_size(det_pipeline, det_size)
+        self.det_batch = det_batch_size(det_pipeline, batch_size, device)
         with DefaultScope.overwrite_default_scope("mmdet"):
             self.det_pipeline = Compose(det_pipeline)
         with DefaultScope.overwrite_default_scope("mmpose"):
@@ -101,8 +103,8 @@ class PoseEstimator:
 
         out: list[np.ndarray] = []
         with DefaultScope.overwrite_default_scope("mmdet"), torch.no_grad():
-            for start in range(0, len(inputs), self.batch_size):
-                data = pseudo_collate(inputs[start:start + self.batch_size])
+            for start in range(0, len(inputs), self.det_batch):
+                data = pseudo_collate(inputs[start:start + self.det_batch])
                 for result in self.detector.test_step(data):
                     inst = result.pred_instances
                     keep = (inst.labels == PERSON_CLASS) & (inst.scores >= self.det_score_thr)
@@ -153,6 +155,26 @@ class PoseEstimator:
                     keypoints[k] = result.pred_instances.keypoints[0]
                     scores[k] = result.pred_instances.keypoint_scores[0]
         return keypoints, scores
+
+
+# On a CPU a batch of large detector inputs is slower than the same frames one at a time
+# (docs/performance.md: 1.53 s a frame alone against 1.94 s in fours at 800x450, 3.68 against
+# 4.25 s at 1333x749, the same boxes); small inputs still gain from batching.
+CPU_BATCHED_DET_PIXELS = 200_000
+
+
+def det_batch_size(pipeline: list[dict], batch_size: int, device: str) -> int:
+    """Frames per detector forward: `batch_size`, or 1 on a CPU when its input is large."""
+    if is_cuda(device):
+        return batch_size
+    for t in pipeline:
+        scale = t.get("scale")
+        if t.get("type") in ("Resize", "mmdet.Resize") and isinstance(scale, (tuple, list)):
+            long_side, short_side = max(scale), min(scale)
+            # keep_ratio: a 16:9 frame fills the long side; the short side is 9/16 of it
+            pixels = min(short_side, long_side * 9 / 16) * long_side
+            return 1 if pixels > CPU_BATCHED_DET_PIXELS else batch_size
+    return batch_size
 
 
 def with_det_size(pipeline: list[dict], det_size: int) -> list[dict]:

@@ -109,6 +109,19 @@ def test_interpolated_keypoints_follow_the_box_not_a_straight_line(pool):
     np.testing.assert_allclose(keypoints[0, :, 0, 0], [t * t for t in range(9)], atol=1e-4)
 
 
+def test_pose_every_other_frame_leaves_a_persons_missing_frames_empty(pool):
+    class Hiding(CountingEstimator):
+        def _boxes(self, t):  # one person, gone from frames 3 and 4
+            return super()._boxes(t)[:0] if t in (3, 4) else super()._boxes(t)
+
+    frames = frames_numbered(10)
+    keypoints, scores = window_poses(Hiding(people=1), frames, range(10), pool, pose_every=2)
+    reference, ref_scores = window_poses(Hiding(people=1), frames, range(10), pool)
+    np.testing.assert_allclose(keypoints, reference, atol=1e-4)
+    np.testing.assert_array_equal(scores[0, 3:5], 0)
+    np.testing.assert_allclose(scores, ref_scores)
+
+
 def test_pose_positions_keep_each_run_of_frames_closed():
     assert pose_positions([0, 1, 2, 5, 6, 7, 8, 9], 3) == [0, 2, 5, 8, 9]
     assert pose_positions([4], 3) == [4]

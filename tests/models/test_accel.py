@@ -6,7 +6,7 @@ import pytest
 
 from phar_cli.errors import UsageError
 from phar_cli.models.accel import autocast, check_precision, pin
-from phar_cli.models.poses import with_det_size
+from phar_cli.models.poses import det_batch_size, with_det_size
 
 
 def test_precisions_are_checked_against_the_device():
@@ -71,3 +71,11 @@ def test_autocast_features_runs_only_the_feature_extractor_at_low_precision():
     plain = Detector()
     autocast_features(plain, "fp32", "cpu")
     assert plain.extract_feat(torch.randn(2, 8))[0].dtype == torch.float32 and plain.seen == torch.float32
+
+
+def test_the_detector_runs_large_inputs_one_frame_at_a_time_on_a_cpu_only():
+    seed = [{"type": "mmdet.LoadImageFromNDArray"}, {"type": "Resize", "scale": (1333, 800)}]
+    assert det_batch_size(seed, 16, "cpu") == 1
+    assert det_batch_size(with_det_size(seed, 480), 16, "cpu") == 1
+    assert det_batch_size(seed, 16, "cuda:0") == 16
+    assert det_batch_size([{"type": "Resize", "scale": (320, 320)}], 16, "cpu") == 16
