@@ -94,6 +94,7 @@ class AnalysisArgs:
     fusion: Optional[Path] = None
     threads: Optional[int] = None
     det_size: Optional[int] = None
+    det_proposals: Optional[int] = None
     det_every: int = 1
     pose_every: int = 1
     precision: str = "fp32"
@@ -141,6 +142,10 @@ _ANALYSIS_PARAMS = [
     _P("det_size", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[int], typer.Option(
         min=32, help="Run the person detector at this short side instead of its config's "
                      "(e.g. 480 for 800; faster, boxes a little coarser).",
+        rich_help_panel="Speed")]),
+    _P("det_proposals", _P.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[int], typer.Option(
+        min=1, help="Region proposals the person detector classifies per frame instead of its "
+                    "config's (e.g. 300 for 1000; faster, may miss a person in a crowd).",
         rich_help_panel="Speed")]),
     _P("det_every", _P.KEYWORD_ONLY, default=1, annotation=Annotated[int, typer.Option(
         min=1, help="Detect people on every N-th pose frame and carry their boxes between "
@@ -230,6 +235,7 @@ def build_engine(a: AnalysisArgs) -> Any:
                             weights=weights, gates=gates, det_score_thr=a.det_score_thr,
                             pose_backend=pose_backend, batch_size=a.batch_size,
                             prefetch=a.num_processes, threads=a.threads, det_size=a.det_size,
+                            det_proposals=a.det_proposals,
                             det_every=a.det_every, pose_every=a.pose_every,
                             precision=a.precision)
     options.models = resolve_models(streams, overrides, pose_backend)

@@ -86,6 +86,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--prefetch", type=int, default=2)
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--det-size", type=int, default=None)
+    p.add_argument("--det-proposals", type=int, default=None)
     p.add_argument("--det-every", type=int, default=1)
     p.add_argument("--pose-every", type=int, default=1)
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
@@ -181,6 +182,7 @@ def build_engine(files: dict, args: argparse.Namespace):
     options = EngineOptions(models=files, device=args.device, gates=gates,
                             batch_size=args.batch_size, prefetch=args.prefetch,
                             threads=args.threads, det_size=args.det_size,
+                            det_proposals=args.det_proposals,
                             det_every=args.det_every, pose_every=args.pose_every,
                             precision=args.precision)
     engine = Engine(options)
@@ -222,6 +224,7 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace) -> dict:
                   "fps": float(info.fps), "audio": info.has_audio},
         "options": {"configs": args.configs, "people": args.people, "batch_size": args.batch_size,
                     "prefetch": args.prefetch, "threads": args.threads, "det_size": args.det_size,
+                    "det_proposals": args.det_proposals,
                     "det_every": args.det_every, "pose_every": args.pose_every,
                     "precision": args.precision},
         "seconds": {}, "peak_rss_mib": {}, "counts": {},

@@ -48,7 +48,8 @@ class ModelFiles:
 
 
 # The speed options that move scores (a little; docs/performance.md), with their reference values.
-SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {"det_size": None, "det_every": 1, "pose_every": 1,
+SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {"det_size": None, "det_proposals": None,
+                                                "det_every": 1, "pose_every": 1,
                                                 "precision": "fp32"}
 
 
@@ -69,6 +70,7 @@ class EngineOptions:
     # Speed options. The defaults give the reference scores; docs/performance.md measures each.
     threads: int | None = None    # torch intra-op threads (process-wide); None: torch's default
     det_size: int | None = None   # detector input short side; None: the det config's scale
+    det_proposals: int | None = None  # RPN proposals the detector's RoI head sees; None: config's
     det_every: int = 1            # detect on every N-th pose frame; boxes carried in between
     pose_every: int = 1           # pose every N-th frame of a person; keypoints interpolated
     precision: str = "fp32"       # model forwards: fp32, bf16 (CPU or CUDA), fp16 (CUDA) autocast
@@ -86,6 +88,8 @@ class EngineOptions:
             raise UsageError("--pose-every must be at least 1")
         if self.det_size is not None and self.det_size < 32:
             raise UsageError("--det-size must be at least 32 pixels")
+        if self.det_proposals is not None and self.det_proposals < 1:
+            raise UsageError("--det-proposals must be at least 1")
         if self.threads is not None and self.threads < 1:
             raise UsageError("--threads must be at least 1")
         from phar_cli.models.accel import PRECISIONS
@@ -148,6 +152,7 @@ class Engine:
                                                    pose.checkpoint, self.device,
                                                    det_score_thr=self.options.det_score_thr,
                                                    det_size=self.options.det_size,
+                                                   det_proposals=self.options.det_proposals,
                                                    precision=self.options.precision)
             else:
                 files = self._files(name)

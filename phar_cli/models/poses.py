@@ -5,12 +5,15 @@ frames come from phar's single decode; nothing is written to disk. Each model's 
 (`det_inputs`, `pose_inputs`) is apart from its forward (`det_forward`, `pose_forward`), so the
 Engine can prepare on its decode thread and a benchmark can time the forwards alone.
 `det_size` runs the detector at a smaller input than its config's (a speed option: boxes are
-mapped back to the frame, so everything after it is unchanged).
+mapped back to the frame, so everything after it is unchanged); `det_proposals` hands its RoI
+head fewer region proposals (another: the head's two fully connected layers run on every
+proposal whatever the input size).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +41,7 @@ class PoseEstimator:
     def __init__(self, det_config: str | Path, det_checkpoint: str | Path | None,
                  pose_config: str | Path, pose_checkpoint: str | Path | None, device: str,
                  det_score_thr: float = 0.5, batch_size: int = 16, *, det_size: int | None = None,
-                 precision: str = "fp32") -> None:
+                 det_proposals: int | None = None, precision: str = "fp32") -> None:
         import_openmmlab()
         from mmdet.apis import init_detector
         from mmengine.dataset import Compose
@@ -50,6 +53,8 @@ class PoseEstimator:
         self.device = device
         self.precision = check_precision(precision, device)
         det_cfg = load_config(det_config)
+        if det_proposals is not None:
+            set_det_proposals(det_cfg, det_proposals)
         pose_cfg = load_config(pose_config)
         try:
             with quiet_warnings():  # both warn that they were built without a checkpoint
@@ -175,6 +180,15 @@ def det_batch_size(pipeline: list[dict], batch_size: int, device: str) -> int:
             pixels = min(short_side, long_side * 9 / 16) * long_side
             return 1 if pixels > CPU_BATCHED_DET_PIXELS else batch_size
     return batch_size
+
+
+def set_det_proposals(cfg: Any, proposals: int) -> None:
+    """The two-stage detector's test-time RPN output cut to `proposals` boxes a frame."""
+    rpn = (cfg.get("model", {}).get("test_cfg") or {}).get("rpn")
+    if not rpn or "max_per_img" not in rpn:
+        raise UsageError("--det-proposals: the person detector's config has no region proposal "
+                         "stage (model.test_cfg.rpn.max_per_img)")
+    rpn["max_per_img"] = proposals
 
 
 def with_det_size(pipeline: list[dict], det_size: int) -> list[dict]:

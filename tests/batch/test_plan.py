@@ -44,9 +44,9 @@ def test_speed_options_count_only_when_they_change_scores(tmp_path):
     # At their defaults the speed options are not in the identity at all: catalogs made before
     # they existed keep their hash.
     assert not any(name in text for name in ("threads", "det_size", "det_every", "pose_every",
-                                             "precision"))
+                                             "det_proposals", "precision"))
     assert analysis_identity(options(tmp_path, threads=1))[0] == base
-    for change in ({"det_every": 4}, {"det_size": 480}, {"pose_every": 2},
+    for change in ({"det_every": 4}, {"det_size": 480}, {"pose_every": 2}, {"det_proposals": 300},
                    {"precision": "bf16"}):
         assert analysis_identity(options(tmp_path, **change))[0] != base, change
 

@@ -1,6 +1,6 @@
 """The speed options through a real analysis with the small random-weight models: detection on
-every N-th pose frame at a reduced size, pose on every other frame, and bf16 autocast on the
-CPU."""
+every N-th pose frame at a reduced size with fewer proposals, pose on every other frame, and
+bf16 autocast on the CPU."""
 from __future__ import annotations
 
 import pytest
@@ -20,16 +20,19 @@ def engine(bundle, streams=("rgb", "skeleton", "audio"), **options) -> Engine:
                                 **options))
 
 
-def test_detection_every_third_frame_at_a_reduced_size_still_runs_the_skeleton(small_bundle,
-                                                                               videos):
-    analysis = engine(small_bundle, det_every=3, det_size=64, pose_every=2).analyse(
-        videos["loud9"])
+def test_the_skeleton_speed_options_together_run_the_skeleton_and_are_recorded(small_bundle,
+                                                                             videos):
+    analysis = engine(small_bundle, det_every=3, det_size=64, pose_every=2,
+                      det_proposals=50).analyse(videos["loud9"])
     assert all("skeleton" in w.used for w in analysis.windows)
     assert all(w.measures["people"] >= 1 for w in analysis.windows)
-    assert (analysis.config["det_every"], analysis.config["det_size"],
-            analysis.config["pose_every"]) == (3, 64, 2)
+    assert {k: analysis.config[k] for k in ("det_every", "det_size", "pose_every",
+                                            "det_proposals")} == \
+        {"det_every": 3, "det_size": 64, "pose_every": 2, "det_proposals": 50}
+    rpn = lambda e: e.model("poses").detector.test_cfg.rpn.max_per_img  # noqa: E731
+    assert (rpn(engine(small_bundle)), rpn(engine(small_bundle, det_proposals=50))) == (100, 50)
     reference = engine(small_bundle).analyse(videos["loud9"])
-    assert not {"det_every", "det_size", "pose_every"} & reference.config.keys()
+    assert not {"det_every", "det_size", "pose_every", "det_proposals"} & reference.config.keys()
 
 
 def test_bf16_autocast_on_the_cpu_keeps_the_rgb_scores_close(small_bundle, videos):

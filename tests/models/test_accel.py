@@ -6,7 +6,7 @@ import pytest
 
 from phar_cli.errors import UsageError
 from phar_cli.models.accel import autocast, check_precision, pin
-from phar_cli.models.poses import det_batch_size, with_det_size
+from phar_cli.models.poses import det_batch_size, set_det_proposals, with_det_size
 
 
 def test_precisions_are_checked_against_the_device():
@@ -79,3 +79,14 @@ def test_the_detector_runs_large_inputs_one_frame_at_a_time_on_a_cpu_only():
     assert det_batch_size(with_det_size(seed, 480), 16, "cpu") == 1
     assert det_batch_size(seed, 16, "cuda:0") == 16
     assert det_batch_size([{"type": "Resize", "scale": (320, 320)}], 16, "cpu") == 16
+
+
+def test_det_proposals_cuts_the_rpn_output_and_refuses_a_detector_without_one():
+    from mmengine.config import Config
+
+    cfg = Config(dict(model=dict(test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=1000),
+                                               rcnn=dict(max_per_img=100)))))
+    set_det_proposals(cfg, 300)
+    assert cfg.model.test_cfg.rpn == {"nms_pre": 1000, "max_per_img": 300}
+    with pytest.raises(UsageError, match="det-proposals"):
+        set_det_proposals(Config(dict(model=dict(test_cfg=dict(score_thr=0.3)))), 300)
