@@ -15,6 +15,7 @@ def models():
 
 
 @pytest.mark.parametrize("bad", [dict(det_every=0), dict(det_size=8), dict(threads=0),
+                                 dict(pose_every=0), dict(det_proposals=0),
                                  dict(precision="fp8")])
 def test_bad_speed_options_are_usage_errors(bad):
     with pytest.raises(UsageError):
@@ -30,10 +31,14 @@ def test_fp16_on_the_cpu_is_a_usage_error_when_a_model_loads():
 
 def test_default_options_describe_no_speed_options():
     config = Engine(EngineOptions(models=models(), device="cpu")).describe()
-    assert not {"det_size", "det_every", "precision", "threads"} & set(config)
+    assert not {"det_size", "det_every", "pose_every", "det_proposals", "precision",
+                "threads"} & set(config)
 
 
 def test_speed_options_that_change_scores_are_recorded():
     config = Engine(EngineOptions(models=models(), device="cpu", det_size=320, det_every=3,
-                                  precision="BF16")).describe()
-    assert (config["det_size"], config["det_every"], config["precision"]) == (320, 3, "bf16")
+                                  pose_every=2, det_proposals=300, precision="BF16")).describe()
+    assert {k: config[k] for k in ("det_size", "det_every", "pose_every", "det_proposals",
+                                   "precision")} == \
+        {"det_size": 320, "det_every": 3, "pose_every": 2, "det_proposals": 300,
+         "precision": "bf16"}
