@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from phar_cli.core.engine import Engine, _audio_params
+from phar_cli.core.engine import Engine, _audio_params, with_frames, with_poses
 from phar_cli.core.skeleton import window_poses
 from phar_cli.core.windows import plan_windows
 from phar_cli.media.audio import integrated_loudness, log_mel, window_waveforms
@@ -171,11 +171,7 @@ def model_only(engine: Engine, video: str) -> dict[str, float]:
             for span in spans:
                 start, end = window_frame_range(span, info.fps, info.frame_count)
                 sample = rec.sample(end - start)
-                frames = reader.frames(sample["frame_inds"] + start)
-                h, w = frames.shape[1:3]
-                sample.update(imgs=list(frames), img_shape=(h, w), original_shape=(h, w),
-                              modality="RGB")
-                yield sample
+                yield with_frames(sample, reader.frames(sample["frame_inds"] + start))
         run_batches("rgb", rec, prepared(rec, rgb_samples()))
     if "skeleton" in o.streams:
         rec = engine.model("skeleton")
@@ -194,14 +190,7 @@ def model_only(engine: Engine, video: str) -> dict[str, float]:
                                       pose_every=o.pose_every)
                 if kp.shape[0] == 0:
                     continue
-                total = end - start
-                full_kp = np.zeros((kp.shape[0], total, 17, 2), np.float32)
-                full_sc = np.zeros((kp.shape[0], total, 17), np.float32)
-                full_kp[:, unique], full_sc[:, unique] = kp, sc
-                h, w = frames.shape[1:3]
-                sample.update(keypoint=full_kp, keypoint_score=full_sc, img_shape=(h, w),
-                              original_shape=(h, w), total_frames=total, modality="Pose", label=-1)
-                yield sample
+                yield with_poses(sample, kp, sc, unique, end - start, frames.shape[1:3])
         run_batches("skeleton", rec, prepared(rec, skeleton_samples()))
     if "audio" in o.streams and info.has_audio:
         rec = engine.model("audio")
@@ -286,10 +275,7 @@ def seed_style(engine: Engine, video: str, workdir: Path, windows: int | None) -
                 reader = FrameReader(str(clip), info=clip_info)  # full size; the pipeline resizes
                 sample = rec.sample(len(reader))
                 frames = reader.frames(sample["frame_inds"])
-                h, w = frames.shape[1:3]
-                sample.update(imgs=list(frames), img_shape=(h, w), original_shape=(h, w),
-                              modality="RGB")
-                rec.forward([rec.prepare(sample)])
+                rec.forward([rec.prepare(with_frames(sample, frames))])
         if "skeleton" in o.streams:
             with timers("seed.skeleton"):
                 _seed_skeleton(engine, str(clip), clip_info, workdir / f"frames{n:04d}", cv2,
@@ -347,10 +333,8 @@ def _seed_skeleton(engine: Engine, clip: str, clip_info: Any, frame_dir: Path, c
     score = np.zeros((m, total, 17), np.float32)
     for t, (kp, sc) in enumerate(people):
         keypoint[:len(kp), t], score[:len(kp), t] = kp, sc
-    h, w = clip_info.height, clip_info.width
-    sample = rec.sample(total)
-    sample.update(keypoint=keypoint, keypoint_score=score, img_shape=(h, w), original_shape=(h, w),
-                  total_frames=total, modality="Pose", label=-1)
+    sample = with_poses(rec.sample(total), keypoint, score, np.arange(total), total,
+                        (clip_info.height, clip_info.width))
     rec.forward([rec.prepare(sample)])
 
 

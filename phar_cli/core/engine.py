@@ -99,6 +99,27 @@ class EngineOptions:
             raise UsageError(f"--precision {self.precision!r}: choose from {', '.join(PRECISIONS)}")
 
 
+def with_frames(sample: dict[str, Any], frames: np.ndarray) -> dict[str, Any]:
+    """An RGB sampler's result with the frames (T, H, W, 3) it asked for, as the config's
+    remaining transforms expect them."""
+    h, w = frames.shape[1:3]
+    sample.update(imgs=list(frames), img_shape=(h, w), original_shape=(h, w), modality="RGB")
+    return sample
+
+
+def with_poses(sample: dict[str, Any], keypoints: np.ndarray, scores: np.ndarray,
+               positions: np.ndarray, total: int, frame_size: tuple[int, int]) -> dict[str, Any]:
+    """A PoseC3D sampler's result with the people's keypoints (M, T, 17, 2) and scores found on
+    the window's frames `positions`: zeros on the frames it will not sample."""
+    full_kp = np.zeros((keypoints.shape[0], total, 17, 2), np.float32)
+    full_sc = np.zeros((keypoints.shape[0], total, 17), np.float32)
+    full_kp[:, positions], full_sc[:, positions] = keypoints, scores
+    h, w = frame_size
+    sample.update(keypoint=full_kp, keypoint_score=full_sc, img_shape=(h, w),
+                  original_shape=(h, w), total_frames=total, modality="Pose", label=-1)
+    return sample
+
+
 def resolve_device(device: str) -> str:
     import torch
 
@@ -243,10 +264,7 @@ class Engine:
                 start, end = window_frame_range(span, info.fps, info.frame_count)
                 sample = rec.sample(end - start)
                 frames = reader.frames(sample["frame_inds"] + start)
-                h, w = frames.shape[1:3]
-                sample.update(imgs=list(frames), img_shape=(h, w), original_shape=(h, w),
-                              modality="RGB")
-                yield i, rec.prepare(sample)
+                yield i, rec.prepare(with_frames(sample, frames))
 
         return self._predict("rgb", rec, self._ahead(samples()), len(spans), progress)
 
@@ -283,14 +301,7 @@ class Engine:
                 progress("poses", n + 1, len(wanted))
                 if keypoints.shape[0] == 0 or (gated and quality < gates.correct_rate):
                     continue
-                total = end - start
-                full_kp = np.zeros((keypoints.shape[0], total, 17, 2), np.float32)
-                full_sc = np.zeros((keypoints.shape[0], total, 17), np.float32)
-                full_kp[:, unique] = keypoints
-                full_sc[:, unique] = scores
-                h, w = frames.shape[1:3]
-                sample.update(keypoint=full_kp, keypoint_score=full_sc, img_shape=(h, w),
-                              original_shape=(h, w), total_frames=total, modality="Pose", label=-1)
+                with_poses(sample, keypoints, scores, unique, end - start, frames.shape[1:3])
                 yield i, pool.submit(rec.prepare, sample)  # heatmaps while the next window runs
 
         with ThreadPoolExecutor(1, thread_name_prefix="phar-prepare") as pool:
