@@ -11,7 +11,6 @@ workers at once and leaves their videos pending. Progress goes to an `on_event` 
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,8 +28,7 @@ from phar_cli.batch.worker import Job, one_line
 from phar_cli.core.engine import EngineOptions
 from phar_cli.core.predictions import Analysis, load_predictions
 from phar_cli.errors import PharError, UsageError
-
-_TEMP = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")  # phar_cli.outputs.atomic's temp names
+from phar_cli.outputs.atomic import is_temp_name
 
 
 @dataclass
@@ -246,7 +244,7 @@ def _remove_temp_files(outdir: Path) -> None:
     """Temp files a killed run left mid-write (never renamed, so never counted as outputs)."""
     for folder, _, files in os.walk(outdir):
         for name in files:
-            if _TEMP.match(name):
+            if is_temp_name(name):
                 try:
                     os.unlink(os.path.join(folder, name))
                 except OSError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +46,15 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     with atomic_open(path) as f:
         f.write(data)
+
+
+# `_create_temp`'s names: ".<name>.<8 hex digits>.tmp"
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name is one of our temp files (a killed writer can leave one behind)."""
+    return bool(_TEMP_NAME.match(name))
 
 
 def _create_temp(path: Path) -> tuple[Path, BinaryIO]:

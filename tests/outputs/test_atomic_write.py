@@ -4,7 +4,7 @@ import pytest
 
 from phar_cli.errors import PharError
 from phar_cli.outputs import get_writer
-from phar_cli.outputs.atomic import atomic_open, atomic_write_bytes
+from phar_cli.outputs.atomic import atomic_open, atomic_write_bytes, is_temp_name
 
 
 def test_writes_the_whole_file(tmp_path):
@@ -56,3 +56,12 @@ def test_os_errors_become_one_line_phar_errors(tmp_path):
     with pytest.raises(PharError, match="cannot write"):
         atomic_write_bytes(tmp_path / "d", b"x")
     assert sorted(os.listdir(tmp_path)) == ["d"]
+
+
+def test_is_temp_name_knows_the_writers_temp_files_and_nothing_else(tmp_path):
+    with atomic_open(tmp_path / "out.json") as f:
+        f.write(b"{}")
+        (temp,) = [p.name for p in tmp_path.iterdir()]
+    assert is_temp_name(temp)
+    assert not any(is_temp_name(n) for n in ("out.json", ".out.json", ".out.json.tmp",
+                                             "out.json.0123abcd.tmp"))
