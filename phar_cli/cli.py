@@ -336,13 +336,12 @@ def tags(
     import orjson
 
     from phar_cli.core.predictions import load_predictions
-    from phar_cli.core.tags import video_tags
+    from phar_cli.core.tags import tags_document, video_tags
 
     result = load_predictions(predictions, subclip_len=subclip_len)
     found = video_tags(result, topk=topk, min_score=min_score)
     if as_json:
-        sys.stdout.write(orjson.dumps({"video": result.video.path,
-                                       "tags": [t.to_dict() for t in found]}).decode() + "\n")
+        sys.stdout.write(orjson.dumps(tags_document(result, found)).decode() + "\n")
         return
     table = Table(title=f"Top {topk} tags of {Path(result.video.path).name}")
     table.add_column("label")

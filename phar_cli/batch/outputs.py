@@ -20,7 +20,7 @@ import orjson
 from phar_cli.core.cutlist import CutOptions, plan_cut
 from phar_cli.core.predictions import Analysis
 from phar_cli.core.segments import Segment, merge_segments
-from phar_cli.core.tags import Tag, video_tags
+from phar_cli.core.tags import Tag, tags_document, video_tags
 from phar_cli.errors import PharError, UsageError
 from phar_cli.outputs import FORMATS, atomic_write_bytes, get_writer
 from phar_cli.outputs.cut_segments import write_kept_segments
@@ -91,8 +91,8 @@ def write_outputs(analysis: Analysis, relpath: PurePosixPath, outdir: Path,
             writer.write(analysis, segments, outdir / target)
             written.add(target)
     if options.tags_topk is not None:
-        body = {"video": analysis.video.path, "tags": [t.to_dict() for t in all_tags[:options.tags_topk]]}
-        atomic_write_bytes(outdir / f"{relpath}.tags.json", _dump(body))
+        atomic_write_bytes(outdir / f"{relpath}.tags.json",
+                           _dump(tags_document(analysis, all_tags[:options.tags_topk])))
     if options.cuts is not None:
         plan = plan_cut(analysis, options.cuts)
         write_kept_segments(outdir / f"{relpath}.cuts.json", analysis, analysis.video, plan.ranges,

@@ -26,6 +26,7 @@ from phar_cli.batch.catalog import Catalog, VideoRow
 from phar_cli.batch.inputs import BatchInput
 from phar_cli.batch.outputs import OutputOptions, outputs_present
 from phar_cli.core.engine import SCORE_CHANGING_SPEED_OPTIONS, EngineOptions
+from phar_cli.models.download import sha256_file
 
 MIB = 1 << 20
 # Options that change how fast an analysis runs, not what it finds: not part of its identity.
@@ -206,7 +207,7 @@ def _config_sha(path: Path, seen: frozenset[Path] = frozenset()) -> str:
 
 def _file_sha(path: Path | str) -> str:
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return sha256_file(Path(path))
     except OSError:
         return f"unreadable:{path}"
 

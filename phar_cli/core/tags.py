@@ -43,3 +43,8 @@ def video_tags(analysis: Analysis, topk: int | None = None, min_score: float = 0
     tags = [Tag(label, seconds[label], total[label] / count[label], count[label]) for label in seconds]
     tags.sort(key=lambda t: (-round(t.seconds, 6), -t.mean_confidence, t.label))
     return tags if topk is None else tags[:topk]
+
+
+def tags_document(analysis: Analysis, tags: list[Tag]) -> dict[str, Any]:
+    """The tags JSON (`phar tags --json`, `phar batch --tags`): the video and its tags."""
+    return {"video": analysis.video.path, "tags": [t.to_dict() for t in tags]}
