@@ -72,13 +72,11 @@ class Worker:
     def _build(self) -> Engine:
         """Build the Engine and load every model it will need now, so a model problem shows up
         once, before any video is blamed for it."""
-        if self.setup.threads:
-            import torch
-
-            torch.set_num_threads(self.setup.threads)
         options = relocate(self.setup.options, self.setup.project_root, self.setup.models_home)
         if self.device:
             options = dataclasses.replace(options, device=self.device)
+        if options.threads is None:  # the Engine sets them; the user's --threads comes first
+            options = dataclasses.replace(options, threads=self.setup.threads)
         engine = Engine(options)
         for stream in options.streams:
             engine.model(stream)
