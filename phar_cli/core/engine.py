@@ -16,7 +16,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,12 +45,6 @@ class ModelFiles:
     config: Path
     checkpoint: Path | None  # None: random weights (benchmarks only)
     labels: Path | None = None
-
-
-# The speed options that move scores (a little; docs/performance.md), with their reference values.
-SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {"det_size": None, "det_proposals": None,
-                                                "det_every": 1, "pose_every": 1,
-                                                "precision": "fp32"}
 
 
 @dataclass
@@ -92,11 +86,9 @@ class EngineOptions:
             raise UsageError("--det-proposals must be at least 1")
         if self.threads is not None and self.threads < 1:
             raise UsageError("--threads must be at least 1")
-        from phar_cli.models.accel import PRECISIONS
+        from phar_cli.models.accel import parse_precision
 
-        self.precision = self.precision.strip().lower()
-        if self.precision not in PRECISIONS:
-            raise UsageError(f"--precision {self.precision!r}: choose from {', '.join(PRECISIONS)}")
+        self.precision = parse_precision(self.precision)
 
 
 def with_frames(sample: dict[str, Any], frames: np.ndarray) -> dict[str, Any]:
@@ -118,6 +110,13 @@ def with_poses(sample: dict[str, Any], keypoints: np.ndarray, scores: np.ndarray
     sample.update(keypoint=full_kp, keypoint_score=full_sc, img_shape=(h, w),
                   original_shape=(h, w), total_frames=total, modality="Pose", label=-1)
     return sample
+
+
+# The speed options that move scores (a little; docs/performance.md), with their reference values:
+# their defaults.
+SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {
+    f.name: f.default for f in fields(EngineOptions)
+    if f.name in ("det_size", "det_proposals", "det_every", "pose_every", "precision")}
 
 
 def resolve_device(device: str) -> str:

@@ -16,11 +16,17 @@ from phar_cli.errors import UsageError
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 
-def check_precision(precision: str, device: str) -> str:
-    """The precision, validated for the device: fp16 autocast is for CUDA only."""
+def parse_precision(precision: str) -> str:
+    """`--precision` as one of PRECISIONS (any case, spaces ignored)."""
     precision = precision.strip().lower()
     if precision not in PRECISIONS:
         raise UsageError(f"--precision {precision!r}: choose from {', '.join(PRECISIONS)}")
+    return precision
+
+
+def check_precision(precision: str, device: str) -> str:
+    """The precision, validated for the device: fp16 autocast is for CUDA only."""
+    precision = parse_precision(precision)
     if precision == "fp16" and not is_cuda(device):
         raise UsageError("--precision fp16 needs a CUDA device; on the CPU use bf16 or fp32")
     return precision
