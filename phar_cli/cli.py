@@ -464,7 +464,7 @@ def filter_(
     from phar_cli.core.cutlist import (SNAP_RULES, CutOptions, NothingToKeep, check_labels,
                                        plan_cut, regroup)
     from phar_cli.core.predictions import VideoMeta
-    from phar_cli.core.spans import Span
+    from phar_cli.spans import Span
     from phar_cli.media.cut import MODES, cut_video
     from phar_cli.media.probe import probe
     from phar_cli.media.video_writer import container_of

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 
 from phar_cli.core.predictions import Analysis, VideoMeta, WindowPrediction
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.media.ffmpeg import ffmpeg_cmd
 from phar_cli.media.synthetic import COLORS
 

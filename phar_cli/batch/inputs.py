@@ -14,12 +14,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from phar_cli.defaults import VIDEO_EXTENSIONS
 from phar_cli.errors import PharError, UsageError
 
-VIDEO_EXTENSIONS = frozenset({
-    ".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm", ".wmv", ".flv", ".mpg", ".mpeg", ".ts",
-    ".m2ts", ".mts", ".3gp", ".ogv", ".vob",
-})
 PATH_COLUMNS = ("path", "file", "video", "filename")
 
 

@@ -28,7 +28,7 @@ from phar_cli.batch.worker import Job, one_line
 from phar_cli.core.engine import EngineOptions
 from phar_cli.core.predictions import Analysis, load_predictions
 from phar_cli.errors import PharError, UsageError
-from phar_cli.outputs.atomic import is_temp_name
+from phar_cli.atomic import is_temp_name
 
 
 @dataclass

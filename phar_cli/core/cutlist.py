@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from phar_cli.core.labels import canonical
 from phar_cli.core.predictions import Analysis, WindowPrediction
 from phar_cli.core.segments import Segment
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.core.windows import MIN_LAST_WINDOW
 from phar_cli.errors import PharError, UsageError
 

@@ -27,7 +27,7 @@ from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_qua
 from phar_cli.core.labels import read_label_map
 from phar_cli.core.skeleton import window_poses
 from phar_cli.core.predictions import STREAMS, Analysis, Scores, VideoMeta, WindowPrediction, ranked
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.core.windows import DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, plan_windows
 from phar_cli.errors import PharError, UsageError
 

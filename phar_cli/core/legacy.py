@@ -12,7 +12,7 @@ from typing import Any
 
 from phar_cli.core.labels import canonical
 from phar_cli.core.predictions import Analysis, Scores, VideoMeta, WindowPrediction, ranked
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import PredictionsFormatError, UsageError
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from phar_cli.core.labels import canonical
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import PredictionsFormatError
 
 SCHEMA = "phar.predictions/1"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phar_cli.core.predictions import WindowPrediction
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 
 _EPS = 1e-6  # window bounds are rounded to the microsecond; never split on a rounding error
 

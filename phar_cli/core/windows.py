@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 
 DEFAULT_SUBCLIP_LEN = 7.0
 MIN_LAST_WINDOW = 2.0

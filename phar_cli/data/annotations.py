@@ -52,13 +52,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from phar_cli.core.labels import canonical
-from phar_cli.core.spans import Span
+from phar_cli.defaults import VIDEO_EXTENSIONS
+from phar_cli.spans import Span
 from phar_cli.errors import AnnotationError, PharError, UsageError
 
-VIDEO_EXTENSIONS = frozenset({
-    ".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".qt", ".wmv", ".flv", ".mpg", ".mpeg",
-    ".ts", ".m2ts", ".mts", ".3gp", ".ogv", ".vob",
-})
 PROBLEM_KINDS = ("malformed", "empty", "unknown-label", "missing-video", "unreadable-video",
                  "out-of-range", "overlapping")
 RANGE_TOLERANCE = 0.5  # seconds a segment may run past the video and still be clipped, not dropped

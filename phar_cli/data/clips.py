@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.data.annotations import Annotation
 
 DEFAULT_CLIP_LEN = 7.0

@@ -20,10 +20,10 @@ from typing import Any
 import orjson
 
 from phar_cli.core.labels import read_label_map
+from phar_cli.defaults import STREAMS  # noqa: F401 - part of the layout's contract
 from phar_cli.errors import PharError
 
 SCHEMA = "phar.dataset/1"
-STREAMS = ("rgb", "skeleton", "audio")
 
 
 class DatasetError(PharError):

@@ -23,13 +23,13 @@ import orjson
 
 from phar_cli.core.labels import canonical
 from phar_cli.core.people import track_people
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.data.annotations import AnnotationSet, Problem, read_annotations
 from phar_cli.data.clips import Clip, plan_clips, split_by_video
 from phar_cli.data.layout import SCHEMA, STREAMS, DatasetLayout
 from phar_cli.data.report import StreamStats, class_distribution, distribution_chart
 from phar_cli.errors import PharError
-from phar_cli.outputs.atomic import atomic_write_bytes
+from phar_cli.atomic import atomic_write_bytes
 
 log = logging.getLogger("phar")
 Progress = Callable[[str, int, int], None]

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from phar_cli.data.clips import Clip
 from phar_cli.errors import PharError
-from phar_cli.outputs.atomic import atomic_write_bytes
+from phar_cli.atomic import atomic_write_bytes
 
 SPLITS = ("train", "val")
 

@@ -53,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.media.figure import Figure
 from phar_cli.media.synthetic import Scene, make_video
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import AudioDecodeError, VideoOpenError
 from phar_cli.media.ffmpeg import popen_ffmpeg, run_ffmpeg, stderr_tail
 from phar_cli.media.probe import read_header

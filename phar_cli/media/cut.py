@@ -24,12 +24,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from phar_cli.core.cutlist import EPS, NothingToKeep, snap_to_keyframes
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import FFmpegError
 from phar_cli.media.ffmpeg import has_option, run_ffmpeg, run_ffmpeg_progress
 from phar_cli.media.probe import VideoInfo
 from phar_cli.media.video_writer import EncoderOptions, container_of
-from phar_cli.outputs.atomic import atomic_path
+from phar_cli.atomic import atomic_path
 
 Progress = Callable[[str, float, float], None]
 MODES = ("exact", "copy")

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import VideoOpenError
 from phar_cli.media.probe import VideoInfo, probe
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from phar_cli.errors import FFmpegError, UsageError
 from phar_cli.media.ffmpeg import popen_ffmpeg, run_ffmpeg
-from phar_cli.outputs.atomic import atomic_path
+from phar_cli.atomic import atomic_path
 
 # output extension -> (ffmpeg muxer, audio codec used when the source's cannot be copied)
 CONTAINERS: dict[str, tuple[str, str]] = {

@@ -73,7 +73,7 @@ def write_bundle(folder: Path, name: str, models: dict[str, ModelFiles], pose_ba
                  fusion: Path | None) -> Path:
     """Describe trained models as a bundle that `--bundle FOLDER` loads (paths kept relative to
     the folder where they are inside it)."""
-    from phar_cli.outputs.atomic import atomic_write_bytes
+    from phar_cli.atomic import atomic_write_bytes
 
     def rel(p: Path | None) -> str | None:
         if p is None:

@@ -19,7 +19,7 @@ from typing import Callable
 from phar_cli import __version__
 from phar_cli.errors import DownloadError
 from phar_cli.models.registry import ModelEntry
-from phar_cli.outputs.atomic import fsync_dir
+from phar_cli.atomic import fsync_dir
 
 CHUNK = 1 << 20  # 1 MiB
 MIRROR_ENV = "PHAR_MODELS_MIRROR"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from phar_cli.errors import UsageError
-from phar_cli.outputs.atomic import atomic_open, atomic_write_bytes
+from phar_cli.atomic import atomic_open, atomic_write_bytes
 from phar_cli.outputs.base import Writer
 from phar_cli.outputs.json_writer import JsonWriter
 from phar_cli.outputs.text_writers import (CsvWriter, EdlWriter, FFMetadataWriter, SrtWriter,

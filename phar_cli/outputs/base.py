@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from phar_cli.core.predictions import Analysis
 from phar_cli.core.segments import Segment
-from phar_cli.outputs.atomic import atomic_write_bytes
+from phar_cli.atomic import atomic_write_bytes
 
 
 class Writer:

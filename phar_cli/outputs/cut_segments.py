@@ -15,7 +15,7 @@ from phar_cli.core.cutlist import KeptRange
 from phar_cli.core.predictions import Analysis, VideoMeta
 from phar_cli.errors import UsageError
 from phar_cli.outputs import get_writer
-from phar_cli.outputs.atomic import atomic_write_bytes
+from phar_cli.atomic import atomic_write_bytes
 
 SCHEMA = "phar.cut/1"
 FORMATS = ("json", "csv", "edl")

@@ -21,10 +21,10 @@ import orjson
 from phar_cli.core.fusion import DEFAULT_WEIGHTS
 from phar_cli.core.gates import GateOptions, label_in_topk, loudness_threshold
 from phar_cli.core.labels import canonical
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.data.layout import DatasetLayout
 from phar_cli.errors import PharError
-from phar_cli.outputs.atomic import atomic_write_bytes
+from phar_cli.atomic import atomic_write_bytes
 
 SCHEMA = "phar.fusion/1"
 GRID = np.round(np.arange(0.0, 1.01, 0.1), 2)

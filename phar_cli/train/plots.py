@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from phar_cli.outputs.atomic import atomic_write_bytes
+from phar_cli.atomic import atomic_write_bytes
 
 
 def read_scalars(work_dir: Path) -> list[dict]:

@@ -17,7 +17,7 @@ import orjson
 from phar_cli.data.layout import DatasetLayout
 from phar_cli.errors import PharError, UsageError
 from phar_cli.models.registry import PROJECT_ROOT
-from phar_cli.outputs.atomic import atomic_write_bytes
+from phar_cli.atomic import atomic_write_bytes
 
 log = logging.getLogger("phar")
 

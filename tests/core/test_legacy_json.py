@@ -3,7 +3,7 @@ import pytest
 
 from phar_cli.core.legacy import analysis_from_seed_json
 from phar_cli.core.predictions import load_predictions
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import PredictionsFormatError
 
 

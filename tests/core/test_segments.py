@@ -2,7 +2,7 @@ import pytest
 
 from phar_cli.core.predictions import WindowPrediction
 from phar_cli.core.segments import Segment, merge_segments
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 
 
 def win(start, end, label, score, runner_up=0.0):

@@ -1,7 +1,7 @@
 import pytest
 
 from phar_cli.core.predictions import Analysis, VideoMeta, WindowPrediction
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.core.tags import Tag, video_tags
 
 

@@ -1,7 +1,7 @@
 """Window planning: fixed length, tiling from 0, the last partial window kept only if >= 2 s."""
 import pytest
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.core.windows import plan_windows
 
 

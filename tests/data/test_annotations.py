@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.data.annotations import (PROBLEM_KINDS, Annotation, Problem, parse_time,
                                        read_annotations)
 from phar_cli.errors import AnnotationError, PharError, UsageError, VideoOpenError

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.data.annotations import Annotation
 from phar_cli.data.clips import Clip, clip_spans, plan_clips, split_by_video, val_videos
 

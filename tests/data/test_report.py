@@ -7,7 +7,7 @@ import struct
 import pytest
 from rich.console import Console
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.data.clips import Clip
 from phar_cli.data.report import (ClassCount, class_distribution, distribution_chart,
                                   distribution_table)

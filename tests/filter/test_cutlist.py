@@ -5,7 +5,7 @@ import pytest
 
 from phar_cli.core.cutlist import (CutOptions, check_labels, plan_cut, regroup,
                                    snap_to_keyframes)
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import UsageError
 
 from tests.mediacheck import hand_analysis

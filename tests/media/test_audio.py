@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import AudioDecodeError, VideoOpenError
 from phar_cli.media.audio import (integrated_loudness, load_waveform, log_mel, window_features,
                                   window_waveforms)

@@ -5,7 +5,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.core.windows import plan_windows
 from phar_cli.errors import VideoOpenError
 from phar_cli.media.decode import (FrameReader, sample_indices, target_size, uniform_indices,

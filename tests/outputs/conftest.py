@@ -2,7 +2,7 @@ import pytest
 
 from phar_cli.core.predictions import Analysis, VideoMeta, WindowPrediction
 from phar_cli.core.segments import Segment, merge_segments
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import ToolNotFound
 from phar_cli.media.ffmpeg import ffmpeg_exe
 

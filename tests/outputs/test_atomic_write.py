@@ -4,7 +4,7 @@ import pytest
 
 from phar_cli.errors import PharError
 from phar_cli.outputs import get_writer
-from phar_cli.outputs.atomic import atomic_open, atomic_write_bytes, is_temp_name
+from phar_cli.atomic import atomic_open, atomic_write_bytes, is_temp_name
 
 
 def test_writes_the_whole_file(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from phar_cli.core.predictions import VideoMeta, load_predictions
 from phar_cli.core.segments import Segment
-from phar_cli.core.spans import Span
+from phar_cli.spans import Span
 from phar_cli.errors import UsageError
 from phar_cli.outputs import FORMATS, get_writer
 from phar_cli.outputs.text_writers import edl_frame_rate, ffmetadata_escape, format_timestamp

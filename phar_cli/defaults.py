@@ -1,0 +1,15 @@
+"""Defaults and lists that several layers share, each defined once here (the base layer: plain
+Python, imports nothing of phar's)."""
+from __future__ import annotations
+
+STREAMS = ("rgb", "skeleton", "audio")          # the recognizers, in fusion/label-map order
+POSE_MODELS = ("det", "pose")                   # the skeleton stream's front end
+MODEL_NAMES = STREAMS + POSE_MODELS             # every model file a bundle names
+
+DEFAULT_SUBCLIP_LEN = 7.0   # seconds a window (and a training clip) lasts: what the seed's models saw
+MIN_LAST_WINDOW = 2.0       # a trailing partial window shorter than this is not analysed
+
+VIDEO_EXTENSIONS = frozenset({
+    ".mp4", ".m4v", ".mkv", ".mov", ".qt", ".avi", ".webm", ".wmv", ".flv", ".mpg", ".mpeg",
+    ".ts", ".m2ts", ".mts", ".3gp", ".ogv", ".vob",
+})
