@@ -49,5 +49,28 @@ class PredictionsFormatError(PharError):
     """A predictions JSON that phar cannot read."""
 
 
+class NothingToKeep(PharError):
+    """A cut that would keep nothing: there is no video to write."""
+
+
+class PredictionsMismatch(UsageError):
+    """A predictions file given for a video it does not describe."""
+
+
 class AnnotationError(PharError):
     """An annotation file that cannot be read at all (not JSON, not a VIA export, wrong columns)."""
+
+
+class InvalidOption(UsageError):
+    """An option the library cannot take, named as the library names it (`subclip_len`); the CLI
+    shows its own flag for it (`--subclip-len`). `message` may place the name with "{option}";
+    otherwise the message follows the name."""
+
+    def __init__(self, option: str, message: str) -> None:
+        self.option = option
+        self.template = message if "{option}" in message else "{option} " + message
+        super().__init__(self.worded(option))
+
+    def worded(self, name: str) -> str:
+        """The message with the option called `name` (a CLI passes its flag)."""
+        return self.template.replace("{option}", name)

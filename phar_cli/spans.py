@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SAME_TIME = 1e-3  # seconds: times closer than this are the same time (windows are rounded to 1 µs)
+
 
 @dataclass(frozen=True, order=True)
 class Span:

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 def window_inputs(engine, video: str, frames: int) -> dict:
     from phar_cli.media.decode import FrameReader
     from phar_cli.media.audio import load_waveform, log_mel
-    from phar_cli.core.engine import _audio_params
+    from phar_cli.models.recognizer import audio_params
 
     rgb = engine.model("rgb")
     reader = FrameReader(video, short_side=rgb.short_side)
@@ -85,7 +85,7 @@ def window_inputs(engine, video: str, frames: int) -> dict:
                 keypoint_score=rng.random((2, 210, 17)).astype(np.float32), img_shape=(h, w),
                 original_shape=(h, w), total_frames=210, modality="Pose", label=-1)
     audio = engine.model("audio")
-    params = _audio_params(audio)
+    params = audio_params(audio)
     feats = log_mel(load_waveform(video, params["sample_rate"]), **params)
     aud = audio.sample(210)
     aud.update(audios=feats, length=len(feats), total_frames=210)

@@ -130,7 +130,7 @@ def random_bundle(folder: Path, configs: str, people: int) -> dict:
     biased as tests/conftest.py does so the gates open."""
     import torch
 
-    from phar_cli.core.engine import ModelFiles
+    from phar_cli.models.bundle import ModelFiles
     from phar_cli.core.labels import read_label_map
     from phar_cli.models.poses import PoseEstimator
     from phar_cli.models.recognizer import Recognizer
@@ -175,20 +175,18 @@ def random_bundle(folder: Path, configs: str, people: int) -> dict:
 
 
 def build_engine(files: dict, args: argparse.Namespace):
-    from phar_cli.core.engine import Engine, EngineOptions
-    from phar_cli.core.gates import GateOptions
+    import phar_cli as phar
 
-    gates = GateOptions(pose_score_thr=0.0, correct_rate=0.0, loudness_thr=-1000.0)
-    options = EngineOptions(models=files, device=args.device, gates=gates,
-                            batch_size=args.batch_size, prefetch=args.prefetch,
-                            threads=args.threads, det_size=args.det_size,
-                            det_proposals=args.det_proposals,
-                            det_every=args.det_every, pose_every=args.pose_every,
-                            precision=args.precision)
-    engine = Engine(options)
+    engine = phar.load_engine(
+        None, device=args.device, configs={n: f.config for n, f in files.items()},
+        checkpoints={n: f.checkpoint for n, f in files.items()},
+        label_maps={n: f.labels for n, f in files.items() if f.labels},
+        pose_score_thr=0.0, correct_rate=0.0, loudness=-1000.0,  # every stream on every window
+        batch_size=args.batch_size, prefetch=args.prefetch, threads=args.threads,
+        det_size=args.det_size, det_proposals=args.det_proposals, det_every=args.det_every,
+        pose_every=args.pose_every, precision=args.precision)
     started = time.perf_counter()
-    for name in (*options.streams, "poses"):
-        engine.model(name)
+    engine.load()
     print(f"models loaded in {time.perf_counter() - started:.1f} s on {engine.device}")
     return engine
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from phar_cli.core.engine import Engine, _audio_params, with_frames, with_poses
+from phar_cli.core.engine import Engine
+from phar_cli.models.recognizer import audio_params, with_frames, with_poses
 from phar_cli.core.skeleton import window_poses
 from phar_cli.core.windows import plan_windows
 from phar_cli.media.audio import integrated_loudness, log_mel, window_waveforms
@@ -129,7 +130,7 @@ def decode_only(engine: Engine, video: str) -> dict[str, float]:
                 start, end = window_frame_range(span, info.fps, info.frame_count)
                 reader.frames(np.unique(rec.sample(end - start)["frame_inds"]) + start)
     if "audio" in streams and info.has_audio:
-        params = _audio_params(engine.model("audio"))
+        params = audio_params(engine.model("audio"))
         with timers("decode.audio"):
             for _, part in window_waveforms(video, spans, params["sample_rate"]):
                 integrated_loudness(part, params["sample_rate"])
@@ -194,7 +195,7 @@ def model_only(engine: Engine, video: str) -> dict[str, float]:
         run_batches("skeleton", rec, prepared(rec, skeleton_samples()))
     if "audio" in o.streams and info.has_audio:
         rec = engine.model("audio")
-        params = _audio_params(rec)
+        params = audio_params(rec)
 
         def audio_samples() -> Iterator[dict[str, Any]]:
             for i, part in window_waveforms(video, spans, params["sample_rate"]):
@@ -286,7 +287,7 @@ def seed_style(engine: Engine, video: str, workdir: Path, windows: int | None) -
                 run_ffmpeg(["-y", "-loglevel", "error", "-i", str(clip), "-vn", "-ac", "1", "-ar",
                             "16000", str(wav)], "extracting audio")
                 rec = engine.model("audio")
-                params = _audio_params(rec)
+                params = audio_params(rec)
                 import soundfile
 
                 part, _ = soundfile.read(str(wav), dtype="float32")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 from rich.markup import escape
 from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeRemainingColumn, TransferSpeedColumn)
@@ -75,3 +76,22 @@ def say(text: str) -> None:
     """A line on stderr unless --quiet (what happened, not the result)."""
     if not STATE.quiet:
         err.print(text, highlight=False, soft_wrap=True)
+
+
+class _FlagsWithoutType:
+    """Help without a type column for on/off flags (Typer prints `<bool>` for each)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Group(_FlagsWithoutType, TyperGroup):
+    pass
+
+
+class Command(_FlagsWithoutType, TyperCommand):
+    pass

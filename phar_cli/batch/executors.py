@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from phar_cli.batch.worker import Job, Worker, WorkerSetup, init_pool_worker, run_pool_job
-from phar_cli.errors import PharError, UsageError
+from phar_cli.defaults import STREAMS
+from phar_cli.errors import InvalidOption, PharError
 
 log = logging.getLogger("phar")
 RAY_INSTALL = "pip install 'phar[ray]'  (or: pip install ray)"
@@ -72,16 +73,12 @@ def plan_local(device: str, workers: int | None) -> LocalPlan:
     """Size the pool to the machine: one worker per GPU on CUDA (spread over them); on CPU one
     worker per two cores, fewer when memory is short (a worker holds its own models, ~3 GiB with
     every stream), each with an equal share of the cores for torch."""
-    import torch
+    from phar_cli.models.devices import cuda_devices
 
     cpus = os.cpu_count() or 1
-    device = device.strip().lower()
-    cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-    devices = None
-    if cuda:
-        if device in ("auto", "cuda"):
-            devices = [f"cuda:{i}" for i in range(max(1, torch.cuda.device_count()))]
-        count = workers or len(devices or [device])
+    devices = cuda_devices(device) or None
+    if devices:
+        count = workers or len(devices)
     else:
         count = workers or max(1, min(cpus // 2, int(_memory_gib() // 3) or 1))
     return LocalPlan(count, devices, max(1, cpus // count))
@@ -159,8 +156,8 @@ class EngineActor:
         return self.worker.analyse(job)
 
 
-def parse_resources(text: str | None, streams: tuple[str, ...], what: str) -> float | None:
-    """`--ray-gpus`/`--ray-cpus`: one number per actor, or a share per stream
+def parse_resources(text: str | None, streams: tuple[str, ...], option: str) -> float | None:
+    """GPUs or CPUs per Ray actor (`option`: ray_gpus, ray_cpus): one number, or a share per stream
     ('rgb=0.25,skeleton=0.5,audio=0.1') summed over the streams this batch runs."""
     if text is None or not text.strip():
         return None
@@ -170,14 +167,15 @@ def parse_resources(text: str | None, streams: tuple[str, ...], what: str) -> fl
         else:
             pairs = (p.split("=", 1) for p in text.split(",") if p.strip())
             shares = {k.strip().lower(): float(v) for k, v in pairs}
-            unknown = set(shares) - {"rgb", "skeleton", "audio"}
+            unknown = set(shares) - set(STREAMS)
             if unknown:
                 raise ValueError(f"unknown stream {', '.join(sorted(unknown))}")
             value = sum(shares.get(s, 0.0) for s in streams)
     except ValueError as ex:
-        raise UsageError(f"{what}: give a number or 'rgb=N,skeleton=N,audio=N' ({ex})") from ex
+        raise InvalidOption(option, f"{{option}}: give a number or 'rgb=N,skeleton=N,audio=N' "
+                                    f"({ex})") from ex
     if value < 0 or not math.isfinite(value):
-        raise UsageError(f"{what} must be >= 0")
+        raise InvalidOption(option, "must be >= 0")
     return value
 
 
@@ -206,7 +204,7 @@ class RayExecutor(Executor):
         try:
             import ray
         except ImportError as ex:
-            raise UsageError(f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}") from ex
+            raise InvalidOption("executor", f"ray needs Ray, which is not installed: {RAY_INSTALL}") from ex
         self._ray = ray
         # ray.init may install its own SIGINT/SIGTERM handlers; the caller's stay in charge.
         saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -232,16 +230,16 @@ class RayExecutor(Executor):
         gpus = self.gpus if self.gpus is not None else (1.0 if total_gpus >= 1 else 0.0)
         cpus = self.cpus if self.cpus is not None else 1.0
         if gpus > 0 and total_gpus < gpus:
-            raise ExecutorError(f"--ray-gpus {gpus:g} per actor, but the Ray cluster has {total_gpus:g} GPUs")
+            raise ExecutorError(f"{gpus:g} GPUs per actor asked, but the Ray cluster has {total_gpus:g}")
         if cpus > total_cpus:
-            raise ExecutorError(f"--ray-cpus {cpus:g} per actor, but the Ray cluster has {total_cpus:g} CPUs")
+            raise ExecutorError(f"{cpus:g} CPUs per actor asked, but the Ray cluster has {total_cpus:g}")
         fits = [int(total_cpus // cpus) if cpus > 0 else 10**6]
         if gpus > 0:
             fits.append(int(total_gpus // gpus))
         if self.workers and self.workers > min(fits):  # the rest would wait for resources forever
-            raise ExecutorError(f"--workers {self.workers}: the Ray cluster has room for {min(fits)} "
-                                f"actors of {cpus:g} CPU and {gpus:g} GPU; ask for fewer, or smaller "
-                                "--ray-cpus/--ray-gpus shares")
+            raise ExecutorError(f"{self.workers} workers asked, but the Ray cluster has room for "
+                                f"{min(fits)} actors of {cpus:g} CPU and {gpus:g} GPU; ask for "
+                                "fewer, or smaller CPU/GPU shares")
         self.slots = max(1, self.workers or min(fits))
         threads = max(1, int(cpus)) if cpus >= 1 else 1
         self.setup = WorkerSetup(self.setup.options, threads, self.setup.project_root, self.setup.models_home)
@@ -291,16 +289,16 @@ def make_executor(kind: str, setup: WorkerSetup, *, workers: int | None = None,
                   ray_gpus: float | None = None, verbose: bool = False) -> Executor:
     kind = kind.strip().lower()
     if workers is not None and workers < 1:
-        raise UsageError("--workers must be >= 1")
+        raise InvalidOption("workers", "must be >= 1")
     if kind == "local":
         if ray_address or ray_cpus is not None or ray_gpus is not None:
-            raise UsageError("--ray-address/--ray-cpus/--ray-gpus need --executor ray")
+            raise InvalidOption("executor", "a Ray address or Ray CPU/GPU shares need {option} ray")
         return LocalExecutor(setup, workers)
     if kind == "ray":
         if importlib.util.find_spec("ray") is None:  # say so before anything is written
-            raise UsageError(f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}")
+            raise InvalidOption("executor", f"ray needs Ray, which is not installed: {RAY_INSTALL}")
         return RayExecutor(setup, ray_address, workers, ray_cpus, ray_gpus, verbose)
-    raise UsageError(f"--executor {kind!r}: choose local or ray")
+    raise InvalidOption("executor", f"{kind!r}: choose local or ray")
 
 
 __all__ = ["Executor", "ExecutorError", "LocalExecutor", "RayExecutor", "lost_error",

@@ -21,7 +21,7 @@ from phar_cli.core.cutlist import CutOptions, plan_cut
 from phar_cli.core.predictions import Analysis
 from phar_cli.core.segments import Segment, merge_segments
 from phar_cli.core.tags import Tag, tags_document, video_tags
-from phar_cli.errors import PharError, UsageError
+from phar_cli.errors import InvalidOption, PharError
 from phar_cli.outputs import FORMATS, atomic_write_bytes, get_writer
 from phar_cli.outputs.cut_segments import write_kept_segments
 
@@ -37,10 +37,11 @@ class OutputOptions:
     def __post_init__(self) -> None:
         for name in self.formats:
             get_writer(name)  # unknown format: UsageError naming the choices
-        if self.min_score < 0 or self.max_gap < 0:
-            raise UsageError("--min-score and --max-gap must be >= 0")
+        for name in ("min_score", "max_gap"):
+            if getattr(self, name) < 0:
+                raise InvalidOption(name, "must be >= 0")
         if self.tags_topk is not None and self.tags_topk < 1:
-            raise UsageError("--tags-topk must be >= 1")
+            raise InvalidOption("tags_topk", "must be >= 1")
 
     def digest(self) -> tuple[str, str]:
         """(hash, JSON) of these options: a done video whose outputs were made with other

@@ -77,12 +77,7 @@ class Worker:
             options = dataclasses.replace(options, device=self.device)
         if options.threads is None:  # the Engine sets them; the user's --threads comes first
             options = dataclasses.replace(options, threads=self.setup.threads)
-        engine = Engine(options)
-        for stream in options.streams:
-            engine.model(stream)
-        if "skeleton" in options.streams:
-            engine.model("poses")
-        return engine
+        return Engine(options).load()
 
 
 def relocate(options: EngineOptions, project_root: str | None, models_home: str | None) -> EngineOptions:

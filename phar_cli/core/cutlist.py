@@ -8,28 +8,23 @@ Pure Python on an Analysis, so every rule is tested without media. The steps, in
 3. fill gaps of at most `max_gap` seconds between ranges;
 4. drop ranges shorter than `min_segment` seconds;
 5. pad each range by `margin` seconds on both sides, clip to [0, duration], merge overlaps.
-Copy-mode cuts then snap the ranges to keyframes (`snap_to_keyframes`).
+Copy-mode cuts then snap the ranges to keyframes (`media.cut.snap_to_keyframes`).
 """
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from phar_cli.core.labels import canonical
 from phar_cli.core.predictions import Analysis, WindowPrediction
 from phar_cli.core.segments import Segment
+from phar_cli.defaults import MIN_LAST_WINDOW
+from phar_cli.errors import InvalidOption, NothingToKeep, UsageError  # noqa: F401 - old path
+from phar_cli.media.cut import SNAP_RULES, snap_to_keyframes  # noqa: F401 - old import path
+from phar_cli.spans import SAME_TIME as EPS
 from phar_cli.spans import Span
-from phar_cli.core.windows import MIN_LAST_WINDOW
-from phar_cli.errors import PharError, UsageError
 
 DEFAULT_NONSEXUAL = ("other", "miscellaneous", "non-sexual")
-SNAP_RULES = ("outward", "inward", "nearest")
-EPS = 1e-3  # seconds: times closer than this are the same time (windows are rounded to 1 µs)
-
-
-class NothingToKeep(PharError):
-    """Every window was dropped: there is no video to write."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +41,12 @@ class CutOptions:
     def __post_init__(self) -> None:
         for name in ("min_segment", "max_gap", "margin"):
             if getattr(self, name) < 0:
-                raise UsageError(f"--{name.replace('_', '-')} must be >= 0")
+                raise InvalidOption(name, "must be >= 0")
         if not 0.0 <= self.threshold <= 1.0:
-            raise UsageError(f"--threshold must be between 0 and 1 (got {self.threshold})")
+            raise InvalidOption("threshold", f"must be between 0 and 1 (got {self.threshold})")
         both = sorted(set(map(canonical, self.keep)) & set(map(canonical, self.drop)))
         if both:
-            raise UsageError(f"--keep and --drop both name {', '.join(both)}")
+            raise UsageError(f"the labels to keep and to drop both name {', '.join(both)}")
 
 
 @dataclass(frozen=True)
@@ -115,8 +110,8 @@ def check_labels(options: CutOptions, labels: list[str]) -> None:
     for name in ("keep", "drop"):
         unknown = [lab for lab in getattr(options, name) if canonical(lab) not in known]
         if unknown:
-            raise UsageError(f"--{name}: unknown label {', '.join(unknown)} "
-                             f"(labels: {', '.join(labels)})")
+            raise InvalidOption(name, f"{{option}}: unknown label {', '.join(unknown)} "
+                                      f"(labels: {', '.join(labels)})")
 
 
 def decide(window: WindowPrediction, options: CutOptions) -> Decision:
@@ -152,30 +147,6 @@ def plan_cut(analysis: Analysis, options: CutOptions, duration: float | None = N
     ranges = [_range(g, _extent(g)) for g in groups]
     ranges = _pad(ranges, options.margin, duration)
     return CutPlan(duration, decisions, ranges)
-
-
-def snap_to_keyframes(spans: list[Span], keyframes: list[float], duration: float,
-                      rule: str = "outward") -> list[Span]:
-    """Move cut points onto keyframes, as a stream copy must cut (the end of the video counts
-    as a keyframe). 'outward' keeps every kept second (start back, end forward), 'inward'
-    never keeps a dropped one (start forward, end back; a range with no keyframe inside
-    vanishes), 'nearest' moves each point to the closest keyframe. Overlaps merge."""
-    if rule not in SNAP_RULES:
-        raise UsageError(f"--snap {rule!r}: use one of {', '.join(SNAP_RULES)}")
-    points = sorted({k for k in keyframes if -EPS <= k < duration - EPS} | {duration})
-    if not points or points[0] > EPS:
-        points = [0.0] + [p for p in points if p > EPS]  # the first frame always starts a cut
-    out: list[Span] = []
-    for span in spans:
-        if rule == "outward":
-            start, end = _at_or_before(points, span.start), _at_or_after(points, span.end)
-        elif rule == "inward":
-            start, end = _at_or_after(points, span.start), _at_or_before(points, span.end)
-        else:
-            start, end = _nearest(points, span.start), _nearest(points, span.end)
-        if end - start > EPS:
-            out.append(Span(start, end))
-    return _merge(out)
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -234,29 +205,12 @@ def _pad(ranges: list[KeptRange], margin: float, duration: float) -> list[KeptRa
     return out
 
 
-def _merge(spans: list[Span]) -> list[Span]:
-    out: list[Span] = []
-    for span in sorted(spans):
-        if out and span.start <= out[-1].end + EPS:
-            out[-1] = Span(out[-1].start, max(out[-1].end, span.end))
-        else:
-            out.append(span)
-    return out
 
 
-def _at_or_before(points: list[float], t: float) -> float:
-    i = bisect.bisect_right(points, t + EPS) - 1
-    return points[max(i, 0)]
 
 
-def _at_or_after(points: list[float], t: float) -> float:
-    i = bisect.bisect_left(points, t - EPS)
-    return points[min(i, len(points) - 1)]
 
 
-def _nearest(points: list[float], t: float) -> float:
-    before, after = _at_or_before(points, t), _at_or_after(points, t)
-    return before if t - before <= after - t else after
 
 
 def regroup(ranges: list[KeptRange], spans: list[Span]) -> list[KeptRange]:

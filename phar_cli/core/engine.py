@@ -25,11 +25,13 @@ import numpy as np
 from phar_cli.core.fusion import DEFAULT_WEIGHTS, fuse
 from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
 from phar_cli.core.labels import read_label_map
+from phar_cli.core.predictions import Analysis, Scores, VideoMeta, WindowPrediction, ranked
 from phar_cli.core.skeleton import window_poses
-from phar_cli.core.predictions import STREAMS, Analysis, Scores, VideoMeta, WindowPrediction, ranked
+from phar_cli.core.windows import plan_windows
+from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, STREAMS
+from phar_cli.errors import InvalidOption, PharError, UsageError
+from phar_cli.models.bundle import ModelFiles  # noqa: F401 - also importable from here
 from phar_cli.spans import Span
-from phar_cli.core.windows import DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, plan_windows
-from phar_cli.errors import PharError, UsageError
 
 log = logging.getLogger("phar")
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -38,13 +40,6 @@ T = TypeVar("T")
 
 class VideoTooShort(PharError):
     """A video shorter than one kept window: refused, nothing is written."""
-
-
-@dataclass
-class ModelFiles:
-    config: Path
-    checkpoint: Path | None  # None: random weights (benchmarks only)
-    labels: Path | None = None
 
 
 @dataclass
@@ -72,44 +67,25 @@ class EngineOptions:
     def __post_init__(self) -> None:
         unknown = [s for s in self.streams if s not in STREAMS]
         if unknown or not self.streams:
-            raise UsageError(f"unknown stream(s) {', '.join(unknown) or '(none)'}; "
-                             f"choose from {', '.join(STREAMS)}")
+            raise InvalidOption("streams", f"{{option}}: unknown stream(s) {', '.join(unknown) or '(none)'}; "
+                                           f"choose from {', '.join(STREAMS)}")
         if self.subclip_len <= 0:
-            raise UsageError("--subclip-len must be positive")
-        if self.det_every < 1:
-            raise UsageError("--det-every must be at least 1")
-        if self.pose_every < 1:
-            raise UsageError("--pose-every must be at least 1")
+            raise InvalidOption("subclip_len", "must be positive")
+        for name in ("det_every", "pose_every", "batch_size", "threads", "det_proposals"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InvalidOption(name, f"must be at least 1 (got {value})")
+        if self.prefetch < 0:
+            raise InvalidOption("prefetch", f"must be at least 0 (got {self.prefetch})")
         if self.det_size is not None and self.det_size < 32:
-            raise UsageError("--det-size must be at least 32 pixels")
-        if self.det_proposals is not None and self.det_proposals < 1:
-            raise UsageError("--det-proposals must be at least 1")
-        if self.threads is not None and self.threads < 1:
-            raise UsageError("--threads must be at least 1")
+            raise InvalidOption("det_size", "must be at least 32 pixels")
+        if not 0.0 <= self.det_score_thr <= 1.0:
+            raise InvalidOption("det_score_thr", f"must be between 0 and 1 (got {self.det_score_thr})")
         from phar_cli.models.accel import parse_precision
+        from phar_cli.models.pose_backends import check_backend
 
+        check_backend(self.pose_backend)
         self.precision = parse_precision(self.precision)
-
-
-def with_frames(sample: dict[str, Any], frames: np.ndarray) -> dict[str, Any]:
-    """An RGB sampler's result with the frames (T, H, W, 3) it asked for, as the config's
-    remaining transforms expect them."""
-    h, w = frames.shape[1:3]
-    sample.update(imgs=list(frames), img_shape=(h, w), original_shape=(h, w), modality="RGB")
-    return sample
-
-
-def with_poses(sample: dict[str, Any], keypoints: np.ndarray, scores: np.ndarray,
-               positions: np.ndarray, total: int, frame_size: tuple[int, int]) -> dict[str, Any]:
-    """A PoseC3D sampler's result with the people's keypoints (M, T, 17, 2) and scores found on
-    the window's frames `positions`: zeros on the frames it will not sample."""
-    full_kp = np.zeros((keypoints.shape[0], total, 17, 2), np.float32)
-    full_sc = np.zeros((keypoints.shape[0], total, 17), np.float32)
-    full_kp[:, positions], full_sc[:, positions] = keypoints, scores
-    h, w = frame_size
-    sample.update(keypoint=full_kp, keypoint_score=full_sc, img_shape=(h, w),
-                  original_shape=(h, w), total_frames=total, modality="Pose", label=-1)
-    return sample
 
 
 # The speed options that move scores (a little; docs/performance.md), with their reference values:
@@ -119,28 +95,12 @@ SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {
     if f.name in ("det_size", "det_proposals", "det_every", "pose_every", "precision")}
 
 
-def resolve_device(device: str) -> str:
-    import torch
-
-    device = device.strip().lower()
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu":
-        return device
-    if device == "cuda" or device.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise UsageError(f"--device {device}: CUDA is not available on this machine")
-        index = int(device.split(":", 1)[1]) if ":" in device else 0
-        if index >= torch.cuda.device_count():
-            raise UsageError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s)")
-        return f"cuda:{index}"
-    raise UsageError(f"--device {device!r}: use auto, cpu, cuda or cuda:N")
-
-
 class Engine:
     """Holds the device and each model (loaded once, lazily, only for the streams asked for)."""
 
     def __init__(self, options: EngineOptions) -> None:
+        from phar_cli.models.devices import resolve_device
+
         self.options = options
         self.device = resolve_device(options.device)
         if options.threads is not None:
@@ -157,29 +117,32 @@ class Engine:
             raise UsageError(f"no model files given for {name}") from ex
 
     def model(self, name: str) -> Any:
-        """The loaded model of a stream ('rgb', 'skeleton', 'audio') or 'poses' (det + pose)."""
+        """The loaded model of a stream ('rgb', 'skeleton', 'audio') or 'poses' (its front end)."""
         if name not in self._models:
-            from phar_cli.models.poses import PoseEstimator
-            from phar_cli.models.recognizer import Recognizer
+            o = self.options
+            if name == "poses":
+                from phar_cli.models.pose_backends import load_pose_estimator
 
-            if name == "poses" and self.options.pose_backend == "markers":
-                from phar_cli.models.markers import MarkerPoseEstimator
-
-                self._models[name] = MarkerPoseEstimator()
-            elif name == "poses":
-                det, pose = self._files("det"), self._files("pose")
-                self._models[name] = PoseEstimator(det.config, det.checkpoint, pose.config,
-                                                   pose.checkpoint, self.device,
-                                                   det_score_thr=self.options.det_score_thr,
-                                                   det_size=self.options.det_size,
-                                                   det_proposals=self.options.det_proposals,
-                                                   precision=self.options.precision)
+                self._models[name] = load_pose_estimator(
+                    o.pose_backend, o.models, self.device, det_score_thr=o.det_score_thr,
+                    det_size=o.det_size, det_proposals=o.det_proposals, precision=o.precision)
             else:
+                from phar_cli.models.recognizer import Recognizer
+
                 files = self._files(name)
                 self._models[name] = Recognizer(name, files.config, files.checkpoint,
                                                 self.labels[name], self.device,
-                                                precision=self.options.precision)
+                                                precision=o.precision)
         return self._models[name]
+
+    def load(self) -> Engine:
+        """Load every model the streams need now (they load lazily otherwise), so a model
+        problem shows up once, before any video is blamed for it."""
+        for stream in self.options.streams:
+            self.model(stream)
+        if "skeleton" in self.options.streams:
+            self.model("poses")
+        return self
 
     @property
     def analysis_labels(self) -> list[str]:
@@ -254,6 +217,7 @@ class Engine:
 
     def _run_rgb(self, path, info, spans, progress) -> dict[int, Scores]:
         from phar_cli.media.decode import FrameReader, window_frame_range
+        from phar_cli.models.recognizer import with_frames
 
         rec = self.model("rgb")
         reader = FrameReader(path, short_side=rec.short_side, info=info)
@@ -270,6 +234,7 @@ class Engine:
     def _run_skeleton(self, path, info, spans, wanted, extras, progress,
                       gated=True) -> dict[int, Scores]:
         from phar_cli.media.decode import FrameReader, window_frame_range
+        from phar_cli.models.recognizer import with_poses
 
         if not wanted:
             return {}
@@ -310,11 +275,12 @@ class Engine:
                    gated=True) -> dict[int, Scores]:
         from phar_cli.media.audio import integrated_loudness, log_mel, window_waveforms
         from phar_cli.media.decode import window_frame_range
+        from phar_cli.models.recognizer import audio_params
 
         if not wanted:
             return {}
         rec = self.model("audio")
-        params = _audio_params(rec)
+        params = audio_params(rec)
         sr = params["sample_rate"]
         gates = self.options.gates
 
@@ -366,16 +332,6 @@ class Engine:
             flush()
         progress(stream, total, total)
         return out
-
-
-def _audio_params(rec: Any) -> dict[str, int]:
-    from phar_cli.models.recognizer import load_config
-
-    cfg = load_config(rec.config_path)
-    params = dict(cfg.get("audio_features", {}))
-    defaults = dict(sample_rate=16000, fft_size=512, hop_size=256, n_mels=80, fmin=125, fmax=7600)
-    defaults.update(params)
-    return defaults
 
 
 def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:

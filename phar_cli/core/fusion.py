@@ -9,11 +9,21 @@ skeleton; it also fused only each model's top 5 and keyed dicts by score: none o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+
+import orjson
 
 from phar_cli.core.labels import canonical
 from phar_cli.core.predictions import Scores, ranked
+from phar_cli.defaults import STREAMS
+from phar_cli.errors import PharError
 
 DEFAULT_WEIGHTS = {"rgb": 0.4, "skeleton": 0.8, "audio": 1.0}
+FUSION_SCHEMA = "phar.fusion/1"  # fusion.json, written by `phar train fusion`
+
+
+class FusionError(PharError):
+    """Nothing to fit on, or a fusion file that cannot be read."""
 
 
 def fuse(labels: list[str], stream_scores: Mapping[str, Scores],
@@ -51,9 +61,9 @@ def parse_weights(text: str) -> dict[str, float]:
                 raise ValueError(f"unknown stream {name!r} in weights (streams: rgb, skeleton, audio)")
             weights[name] = _weight(value)
         return weights
-    if any("=" in p for p in parts) or len(parts) != 3:
+    if any("=" in p for p in parts) or len(parts) != len(STREAMS):
         raise ValueError("weights are 'rgb=W,skeleton=W,audio=W' or three numbers (rgb skeleton audio)")
-    return dict(zip(("rgb", "skeleton", "audio"), (_weight(p) for p in parts)))
+    return dict(zip(STREAMS, (_weight(p) for p in parts)))
 
 
 def _weight(value: str) -> float:
@@ -64,3 +74,17 @@ def _weight(value: str) -> float:
     if w < 0 or w != w:
         raise ValueError(f"weight {value!r} must be a number >= 0")
     return w
+
+
+def read_fusion(path: str | Path) -> dict[str, float]:
+    """The weights of a fusion file written by `phar train fusion`."""
+    path = Path(path)
+    try:
+        data = orjson.loads(path.read_bytes())
+        if data.get("schema") != FUSION_SCHEMA:
+            raise FusionError(f"{path}: not a phar fusion file (schema {data.get('schema')!r})")
+        return {str(k): float(v) for k, v in data["weights"].items()}
+    except OSError as ex:
+        raise FusionError(f"{path}: cannot read fusion file ({ex.strerror or ex})") from ex
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as ex:
+        raise FusionError(f"{path}: not a phar fusion file ({ex})") from ex

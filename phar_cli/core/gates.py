@@ -14,6 +14,7 @@ import numpy as np
 
 from phar_cli.core.labels import canonical
 from phar_cli.core.predictions import Scores
+from phar_cli.errors import InvalidOption
 
 # The seed's db_20 per-class loudness thresholds (LUFS); their mean is its single default gate.
 SEED_LOUDNESS = {
@@ -31,6 +32,12 @@ class GateOptions:
     correct_rate: float = 0.35
     loudness_thr: float = DEFAULT_LOUDNESS_THR
     per_class_loudness: dict[str, float] = field(default_factory=dict)  # label -> LUFS
+
+    def __post_init__(self) -> None:
+        for name in ("pose_score_thr", "correct_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise InvalidOption(name, f"must be between 0 and 1 (got {value})")
 
 
 def label_in_topk(rgb_scores: Scores, labels: Iterable[str], k: int) -> bool:

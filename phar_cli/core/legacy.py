@@ -11,21 +11,25 @@ import math
 from typing import Any
 
 from phar_cli.core.labels import canonical
-from phar_cli.core.predictions import Analysis, Scores, VideoMeta, WindowPrediction, ranked
+from phar_cli.defaults import DEFAULT_SUBCLIP_LEN
+from phar_cli.errors import InvalidOption, PredictionsFormatError
 from phar_cli.spans import Span
-from phar_cli.errors import PredictionsFormatError, UsageError
+
+Scores = list[tuple[str, float]]
 
 
-def analysis_from_seed_json(data: list, source: str, subclip_len: float = 7.0) -> Analysis:
-    """An Analysis from the seed's list of per-window dicts; PredictionsFormatError otherwise."""
+def seed_windows(data: list, source: str, subclip_len: float = DEFAULT_SUBCLIP_LEN
+                 ) -> tuple[list[str], list[tuple[Span, Scores]]]:
+    """(labels in order of first appearance, (span, scores) per window) from the seed's list of
+    per-window dicts; PredictionsFormatError otherwise."""
     if not subclip_len > 0:
-        raise UsageError(f"subclip length must be positive, got {subclip_len}")
+        raise InvalidOption("subclip_len", f"must be positive, got {subclip_len}")
     if not isinstance(data, list):
         raise PredictionsFormatError(f"{source}: seed JSON must be a list of windows, "
                                      f"got {type(data).__name__}")
     if not data:
         raise PredictionsFormatError(f"{source}: seed JSON has no windows")
-    windows: list[WindowPrediction] = []
+    windows: list[tuple[Span, Scores]] = []
     labels: dict[str, None] = {}  # insertion-ordered set
     for i, item in enumerate(data):
         try:
@@ -34,9 +38,8 @@ def analysis_from_seed_json(data: list, source: str, subclip_len: float = 7.0) -
             raise PredictionsFormatError(f"{source}: window {i}: {ex}") from ex
         labels.update(dict.fromkeys(label for label, _ in scores))
         span = Span(round(i * subclip_len, 6), round((i + 1) * subclip_len, 6))
-        windows.append(WindowPrediction(span=span, scores=scores))
-    video = VideoMeta(path=source, duration=windows[-1].span.end, fps=0.0, width=0, height=0)
-    return Analysis(video, list(labels), windows, {"source": "seed-json"})
+        windows.append((span, scores))
+    return list(labels), windows
 
 
 def _window_scores(item: Any) -> Scores:
@@ -59,7 +62,7 @@ def _window_scores(item: Any) -> Scores:
         if not math.isfinite(score):
             raise ValueError(f"non-finite score for {label!r}")
         best[label] = max(score, best.get(label, score))  # '_' and '-' spellings: keep the best
-    return ranked(best)
+    return sorted(best.items(), key=lambda kv: -kv[1])
 
 
 def _score_keyed(item: dict) -> list[tuple[str, float]] | None:

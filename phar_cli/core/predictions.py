@@ -10,11 +10,12 @@ from typing import Any
 import orjson
 
 from phar_cli.core.labels import canonical
+from phar_cli.core.legacy import seed_windows
+from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, STREAMS  # noqa: F401 - STREAMS: old import path
+from phar_cli.errors import PredictionsFormatError, PredictionsMismatch
 from phar_cli.spans import Span
-from phar_cli.errors import PredictionsFormatError
 
 SCHEMA = "phar.predictions/1"
-STREAMS = ("rgb", "skeleton", "audio")
 
 Scores = list[tuple[str, float]]  # (label, probability), best first
 
@@ -120,7 +121,17 @@ def _unpairs(items: list[dict[str, Any]]) -> Scores:
     return ranked(out)
 
 
-def load_predictions(path: str | Path, subclip_len: float = 7.0) -> Analysis:
+def analysis_from_seed_json(data: list, source: str,
+                            subclip_len: float = DEFAULT_SUBCLIP_LEN) -> Analysis:
+    """An Analysis from the seed's list of per-window dicts (see `legacy`); its timestamps are
+    not trusted and it records no video, so the duration is the last window's end."""
+    labels, windows = seed_windows(data, source, subclip_len)
+    video = VideoMeta(path=source, duration=windows[-1][0].end, fps=0.0, width=0, height=0)
+    return Analysis(video, labels, [WindowPrediction(span, scores) for span, scores in windows],
+                    {"source": "seed-json"})
+
+
+def load_predictions(path: str | Path, subclip_len: float = DEFAULT_SUBCLIP_LEN) -> Analysis:
     """Read a phar predictions JSON, or the seed's list-of-dicts JSON (see `legacy`)."""
     path = Path(path)
     try:
@@ -132,9 +143,19 @@ def load_predictions(path: str | Path, subclip_len: float = 7.0) -> Analysis:
     except orjson.JSONDecodeError as ex:
         raise PredictionsFormatError(f"{path}: not valid JSON ({ex})") from ex
     if isinstance(data, list):
-        from phar_cli.core.legacy import analysis_from_seed_json
-
         return analysis_from_seed_json(data, source=str(path), subclip_len=subclip_len)
     if not isinstance(data, dict):
         raise PredictionsFormatError(f"{path}: not a phar predictions file")
     return Analysis.from_dict(data, source=str(path))
+
+
+def check_describes(analysis: Analysis, duration: float, fps: float, *, video: str,
+                    source: str) -> None:
+    """PredictionsMismatch unless `analysis` describes a video of `duration` seconds (within two
+    frames or half a second; a seed JSON records only its last window's end)."""
+    slack = max(0.5, 2 / fps) if fps > 0 else 0.5
+    if analysis.config.get("source") == "seed-json":
+        slack += max((w.span.duration for w in analysis.windows), default=0.0)
+    if abs(analysis.video.duration - duration) > slack:
+        raise PredictionsMismatch(f"{source}: describes a {analysis.video.duration:.2f} s video, "
+                                  f"but {video} is {duration:.2f} s long; analyse it again")

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import math
 
+from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW
 from phar_cli.spans import Span
-
-DEFAULT_SUBCLIP_LEN = 7.0
-MIN_LAST_WINDOW = 2.0
 _EPS = 1e-6  # container durations are rounded; never make a window of a rounding error
 
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from phar_cli.spans import Span
 from phar_cli.data.annotations import Annotation
+from phar_cli.defaults import DEFAULT_SUBCLIP_LEN
 
-DEFAULT_CLIP_LEN = 7.0
+DEFAULT_CLIP_LEN = DEFAULT_SUBCLIP_LEN  # a training clip is what the model sees as a window
 DEFAULT_MIN_LAST = 0.5
 DEFAULT_VAL_RATIO = 0.2
 _TOTAL_WEIGHT = 4.0  # the overall val share weighs as much as four classes' shares

@@ -28,8 +28,11 @@ from phar_cli.data.annotations import AnnotationSet, Problem, read_annotations
 from phar_cli.data.clips import Clip, plan_clips, split_by_video
 from phar_cli.data.layout import SCHEMA, STREAMS, DatasetLayout
 from phar_cli.data.report import StreamStats, class_distribution, distribution_chart
-from phar_cli.errors import PharError
 from phar_cli.atomic import atomic_write_bytes
+from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, POSE_MODELS
+from phar_cli.errors import InvalidOption, PharError
+from phar_cli.models.bundle import ModelOverrides
+from phar_cli.models.pose_backends import check_backend
 
 log = logging.getLogger("phar")
 Progress = Callable[[str, int, int], None]
@@ -39,7 +42,7 @@ POSE_CHUNK = 32  # frames decoded and posed at a time: memory stays flat with vi
 @dataclass
 class PrepareOptions:
     labels: dict[str, list[str]]            # stream -> label map
-    clip_len: float = 7.0
+    clip_len: float = DEFAULT_SUBCLIP_LEN
     overlap: float = 0.0
     val_ratio: float = 0.2
     seed: int = 0
@@ -50,6 +53,29 @@ class PrepareOptions:
         sample_rate=16000, fft_size=512, hop_size=256, n_mels=80, fmin=125, fmax=7600))
     pose_backend: str = "mmpose"
     max_people: int = 2
+    # The pose front end (mmpose backend): where it runs and which det/pose files it loads
+    # (None: $PHAR_HOME/models's).
+    device: str = "auto"
+    det_score_thr: float = 0.5
+    pose_models: ModelOverrides = field(default_factory=ModelOverrides)
+
+    def __post_init__(self) -> None:
+        for name in ("val_ratio", "audio_prune", "pose_score_thr", "pose_frame_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise InvalidOption(name, f"must be between 0 and 1 (got {value})")
+        check_backend(self.pose_backend)
+
+    def pose_estimator(self) -> Any:
+        """The pose front end inference uses with these settings (loaded now)."""
+        from phar_cli.models.bundle import resolve_files
+        from phar_cli.models.devices import resolve_device
+        from phar_cli.models.pose_backends import load_pose_estimator, needs_model_files
+
+        files = (resolve_files(list(POSE_MODELS), self.pose_models)
+                 if needs_model_files(self.pose_backend) else {})
+        return load_pose_estimator(self.pose_backend, files, resolve_device(self.device),
+                                   det_score_thr=self.det_score_thr)
 
 
 @dataclass
@@ -66,7 +92,9 @@ class PrepareError(PharError):
 def prepare_dataset(videos_dir: str | Path, annotations: str | Path, output: str | Path,
                     options: PrepareOptions, pose_estimator: Callable[[], Any] | None = None,
                     progress: Progress | None = None) -> PrepareResult:
-    """`pose_estimator` is a factory of the pose backend (called once, only if poses are needed)."""
+    """`pose_estimator` makes the pose front end (called once, only if poses are needed; default
+    `options.pose_estimator`)."""
+    pose_estimator = pose_estimator or options.pose_estimator
     from phar_cli.media.probe import probe
 
     progress = progress or (lambda step, done, total: None)

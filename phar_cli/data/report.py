@@ -1,7 +1,6 @@
 """Class distribution of a prepared dataset: clips and minutes per class, train and val, per
-stream; as numbers (for `dataset.json`), a Rich table and a PNG bar chart.
-
-This module is a report, so it may use rich; matplotlib is imported only to draw the chart.
+stream; as numbers (for `dataset.json`) and a PNG bar chart (the CLI shows them as a table:
+`phar_cli._cli.train.distribution_table`). matplotlib is imported only to draw the chart.
 """
 from __future__ import annotations
 
@@ -10,8 +9,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from rich.table import Table
 
 from phar_cli.data.clips import Clip
 from phar_cli.errors import PharError
@@ -85,33 +82,8 @@ def class_distribution(stream: str, train: Iterable[Clip], val: Iterable[Clip],
     return StreamStats(stream, tuple(order), counted["train"], counted["val"])
 
 
-def _streams(stats: Mapping[str, StreamStats] | Iterable[StreamStats]) -> list[StreamStats]:
+def stream_list(stats: Mapping[str, StreamStats] | Iterable[StreamStats]) -> list[StreamStats]:
     return list(stats.values()) if isinstance(stats, Mapping) else list(stats)
-
-
-def distribution_table(stats: Mapping[str, StreamStats] | Iterable[StreamStats]) -> Table:
-    """One row per stream and class (clips and minutes on train, val and both), a total row
-    per stream."""
-    table = Table(title="Class distribution")
-    table.add_column("Stream")
-    table.add_column("Class")
-    for head in ("Train clips", "Train min", "Val clips", "Val min", "Clips", "Min"):
-        table.add_column(head, justify="right")
-    for n, stream in enumerate(_streams(stats)):
-        if n:
-            table.add_section()
-        for i, label in enumerate(stream.labels):
-            table.add_row(stream.stream if i == 0 else "", label,
-                          *_cells(stream.count(label, "train"), stream.count(label, "val")))
-        table.add_row(stream.stream if not stream.labels else "", "total",
-                      *_cells(stream.total("train"), stream.total("val")), style="bold")
-    return table
-
-
-def _cells(train: ClassCount, val: ClassCount) -> list[str]:
-    both = train + val
-    return [str(train.clips), f"{train.minutes:.1f}", str(val.clips), f"{val.minutes:.1f}",
-            str(both.clips), f"{both.minutes:.1f}"]
 
 
 def distribution_chart(stats: Mapping[str, StreamStats] | Iterable[StreamStats],
@@ -126,7 +98,7 @@ def distribution_chart(stats: Mapping[str, StreamStats] | Iterable[StreamStats],
         raise PharError("the class-distribution chart needs matplotlib "
                         "(pip install matplotlib)") from ex
 
-    streams = _streams(stats)
+    streams = stream_list(stats)
     classes = list(dict.fromkeys(label for s in streams for label in s.labels))
     width = 0.8 / max(1, len(streams))
     fig = Figure(figsize=(max(8.0, 0.7 * len(classes) + 2), 8), dpi=100, layout="constrained")

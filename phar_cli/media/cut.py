@@ -5,7 +5,7 @@ filter) and re-encoded. Cut points are whole frames; audio is cut at the same in
 sample, so picture and sound stay in sync.
 
 copy: no re-encoding, so a range can only start on a keyframe: the ranges are first snapped to
-keyframes (`core.cutlist.snap_to_keyframes`, the times used are returned). The input is split
+keyframes (`snap_to_keyframes`, the times used are returned). The input is split
 at those keyframes with the segment muxer (which splits on whole GOPs, B-frames included) into
 a temporary folder beside the output, and the kept pieces are joined with the concat demuxer.
 That folder briefly needs up to the input's size in free space.
@@ -14,6 +14,7 @@ Both write the output under a temporary name and rename it when ffmpeg finished.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
@@ -23,16 +24,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from phar_cli.core.cutlist import EPS, NothingToKeep, snap_to_keyframes
-from phar_cli.spans import Span
-from phar_cli.errors import FFmpegError
+from phar_cli.atomic import atomic_path
+from phar_cli.errors import FFmpegError, InvalidOption, NothingToKeep
 from phar_cli.media.ffmpeg import has_option, run_ffmpeg, run_ffmpeg_progress
 from phar_cli.media.probe import VideoInfo
 from phar_cli.media.video_writer import EncoderOptions, container_of
-from phar_cli.atomic import atomic_path
+from phar_cli.spans import SAME_TIME as EPS
+from phar_cli.spans import Span
 
 Progress = Callable[[str, float, float], None]
 MODES = ("exact", "copy")
+SNAP_RULES = ("outward", "inward", "nearest")
 STEP = "Cutting"
 
 
@@ -240,3 +242,51 @@ def _reporter(progress: Progress | None, total: float):
 def _round(x: Fraction | float) -> int:
     return math.floor(Fraction(x) + Fraction(1, 2))
 
+
+def snap_to_keyframes(spans: list[Span], keyframes: list[float], duration: float,
+                      rule: str = "outward") -> list[Span]:
+    """Move cut points onto keyframes, as a stream copy must cut (the end of the video counts
+    as a keyframe). 'outward' keeps every kept second (start back, end forward), 'inward'
+    never keeps a dropped one (start forward, end back; a range with no keyframe inside
+    vanishes), 'nearest' moves each point to the closest keyframe. Overlaps merge."""
+    if rule not in SNAP_RULES:
+        raise InvalidOption("snap", f"{rule!r}: use one of {', '.join(SNAP_RULES)}")
+    points = sorted({k for k in keyframes if -EPS <= k < duration - EPS} | {duration})
+    if not points or points[0] > EPS:
+        points = [0.0] + [p for p in points if p > EPS]  # the first frame always starts a cut
+    out: list[Span] = []
+    for span in spans:
+        if rule == "outward":
+            start, end = _at_or_before(points, span.start), _at_or_after(points, span.end)
+        elif rule == "inward":
+            start, end = _at_or_after(points, span.start), _at_or_before(points, span.end)
+        else:
+            start, end = _nearest(points, span.start), _nearest(points, span.end)
+        if end - start > EPS:
+            out.append(Span(start, end))
+    return _merge(out)
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for span in sorted(spans):
+        if out and span.start <= out[-1].end + EPS:
+            out[-1] = Span(out[-1].start, max(out[-1].end, span.end))
+        else:
+            out.append(span)
+    return out
+
+
+def _at_or_before(points: list[float], t: float) -> float:
+    i = bisect.bisect_right(points, t + EPS) - 1
+    return points[max(i, 0)]
+
+
+def _at_or_after(points: list[float], t: float) -> float:
+    i = bisect.bisect_left(points, t - EPS)
+    return points[min(i, len(points) - 1)]
+
+
+def _nearest(points: list[float], t: float) -> float:
+    before, after = _at_or_before(points, t), _at_or_after(points, t)
+    return before if t - before <= after - t else after

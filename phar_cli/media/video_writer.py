@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from phar_cli.errors import FFmpegError, UsageError
+from phar_cli.errors import FFmpegError, InvalidOption, UsageError
 from phar_cli.media.ffmpeg import popen_ffmpeg, run_ffmpeg
 from phar_cli.atomic import atomic_path
 
@@ -71,14 +71,14 @@ def check_encoder(options: EncoderOptions, output: str | os.PathLike[str]) -> No
     """Refuse, before any work, an encoder this ffmpeg lacks or settings it would reject."""
     muxer, _ = container_of(output)
     if options.codec not in available_encoders():
-        raise UsageError(f"--codec {options.codec}: this ffmpeg has no such video encoder")
+        raise InvalidOption("codec", f"{options.codec}: this ffmpeg has no such video encoder")
     if options.codec in ("libx264", "libx265") and options.preset not in X26X_PRESETS:
-        raise UsageError(f"--preset {options.preset}: use one of {', '.join(X26X_PRESETS)}")
+        raise InvalidOption("preset", f"{options.preset}: use one of {', '.join(X26X_PRESETS)}")
     top = 51 if options.codec in ("libx264", "libx265") else 63
     if not 0 <= options.crf <= top:
-        raise UsageError(f"--crf {options.crf}: {options.codec} takes 0 to {top}")
+        raise InvalidOption("crf", f"{options.crf}: {options.codec} takes 0 to {top}")
     if muxer == "webm" and options.codec not in WEBM_VIDEO:
-        raise UsageError(f"{output}: WebM holds VP8/VP9/AV1 video; pass e.g. --codec libvpx-vp9")
+        raise UsageError(f"{output}: WebM holds VP8/VP9/AV1 video; choose such a codec, e.g. libvpx-vp9")
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from phar_cli.errors import UsageError
+from phar_cli.errors import InvalidOption, UsageError
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -20,7 +20,7 @@ def parse_precision(precision: str) -> str:
     """`--precision` as one of PRECISIONS (any case, spaces ignored)."""
     precision = precision.strip().lower()
     if precision not in PRECISIONS:
-        raise UsageError(f"--precision {precision!r}: choose from {', '.join(PRECISIONS)}")
+        raise InvalidOption("precision", f"{precision!r}: choose from {', '.join(PRECISIONS)}")
     return precision
 
 
@@ -28,7 +28,7 @@ def check_precision(precision: str, device: str) -> str:
     """The precision, validated for the device: fp16 autocast is for CUDA only."""
     precision = parse_precision(precision)
     if precision == "fp16" and not is_cuda(device):
-        raise UsageError("--precision fp16 needs a CUDA device; on the CPU use bf16 or fp32")
+        raise InvalidOption("precision", "fp16 needs a CUDA device; on the CPU use bf16 or fp32")
     return precision
 
 

@@ -14,9 +14,20 @@ from pathlib import Path
 
 import orjson
 
-from phar_cli.core.engine import ModelFiles
+from phar_cli.defaults import POSE_MODELS
 from phar_cli.errors import ModelLoadError, ModelNotFound
+from phar_cli.models.pose_backends import needs_model_files
 from phar_cli.models.registry import PROJECT_ROOT, load_manifest, models_home
+
+
+@dataclass
+class ModelFiles:
+    """The files one model is loaded from."""
+
+    config: Path
+    checkpoint: Path | None  # None: random weights (benchmarks only)
+    labels: Path | None = None
+
 
 STREAM_MODELS = {"rgb": ("rgb",), "skeleton": ("skeleton", "det", "pose"), "audio": ("audio",)}
 
@@ -44,7 +55,7 @@ class Bundle:
 
 def needed_models(streams: tuple[str, ...], pose_backend: str = "mmpose") -> list[str]:
     names = [m for s in streams for m in STREAM_MODELS[s]]
-    return [n for n in names if pose_backend == "mmpose" or n not in ("det", "pose")]
+    return [n for n in names if needs_model_files(pose_backend) or n not in POSE_MODELS]
 
 
 def load_bundle(folder: str | Path) -> Bundle:

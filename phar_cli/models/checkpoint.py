@@ -141,7 +141,7 @@ def load_weights(model: Any, path: str | Path, *, what: str) -> dict[str, Any]:
             if _is_classifier(key) and value.ndim >= 1 and own[key].ndim >= 1:
                 raise ModelLoadError(
                     f"{path}: {what} checkpoint predicts {value.shape[0]} classes/outputs but the "
-                    f"label map or config gives {own[key].shape[0]} (wrong --label-maps or config?)")
+                    f"label map or config gives {own[key].shape[0]} (wrong label map or config?)")
             raise ModelLoadError(f"{path}: {what} checkpoint does not fit the config "
                                  f"({key}: {tuple(value.shape)} vs {tuple(own[key].shape)})")
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from phar_cli import __version__
+from phar_cli.version import __version__
 from phar_cli.errors import DownloadError
 from phar_cli.models.registry import ModelEntry
 from phar_cli.atomic import fsync_dir

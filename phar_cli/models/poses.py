@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from phar_cli.errors import ModelLoadError, UsageError
+from phar_cli.errors import InvalidOption, ModelLoadError
 from phar_cli.models.accel import (autocast_features, check_precision, enable_async_copies,
                                    is_cuda, pin)
 from phar_cli.models.checkpoint import load_weights
@@ -186,7 +186,7 @@ def set_det_proposals(cfg: Any, proposals: int) -> None:
     """The two-stage detector's test-time RPN output cut to `proposals` boxes a frame."""
     rpn = (cfg.get("model", {}).get("test_cfg") or {}).get("rpn")
     if not rpn or "max_per_img" not in rpn:
-        raise UsageError("--det-proposals: the person detector's config has no region proposal "
+        raise InvalidOption("det_proposals", "{option}: the person detector's config has no region proposal "
                          "stage (model.test_cfg.rpn.max_per_img)")
     rpn["max_per_img"] = proposals
 
@@ -195,7 +195,7 @@ def with_det_size(pipeline: list[dict], det_size: int) -> list[dict]:
     """The detector's test pipeline with its Resize scaled so the short side is at most
     `det_size` (the config's aspect kept: (1333, 800) at 480 becomes (800, 480))."""
     if det_size < 32:
-        raise UsageError(f"--det-size {det_size}: use at least 32 pixels")
+        raise InvalidOption("det_size", f"{det_size}: use at least 32 pixels")
     out = []
     for t in pipeline:
         t = dict(t)

@@ -114,3 +114,35 @@ def _resize_short_side(pipeline: list[dict[str, Any]]) -> int | None:
             if isinstance(scale, (tuple, list)) and len(scale) == 2 and scale[0] == -1:
                 return int(scale[1])
     return None
+
+
+def with_frames(sample: dict[str, Any], frames: np.ndarray) -> dict[str, Any]:
+    """An RGB sampler's result with the frames (T, H, W, 3) it asked for, as the config's
+    remaining transforms expect them."""
+    h, w = frames.shape[1:3]
+    sample.update(imgs=list(frames), img_shape=(h, w), original_shape=(h, w), modality="RGB")
+    return sample
+
+
+def with_poses(sample: dict[str, Any], keypoints: np.ndarray, scores: np.ndarray,
+               positions: np.ndarray, total: int, frame_size: tuple[int, int]) -> dict[str, Any]:
+    """A PoseC3D sampler's result with the people's keypoints (M, T, 17, 2) and scores found on
+    the window's frames `positions`: zeros on the frames it will not sample."""
+    full_kp = np.zeros((keypoints.shape[0], total, 17, 2), np.float32)
+    full_sc = np.zeros((keypoints.shape[0], total, 17), np.float32)
+    full_kp[:, positions], full_sc[:, positions] = keypoints, scores
+    h, w = frame_size
+    sample.update(keypoint=full_kp, keypoint_score=full_sc, img_shape=(h, w),
+                  original_shape=(h, w), total_frames=total, modality="Pose", label=-1)
+    return sample
+
+
+AUDIO_FEATURES = dict(sample_rate=16000, fft_size=512, hop_size=256, n_mels=80, fmin=125, fmax=7600)
+
+
+def audio_params(rec: Recognizer) -> dict[str, int]:
+    """The log-mel settings an audio model was trained on: its config's `audio_features`, the
+    rest from the seed's (`AUDIO_FEATURES`)."""
+    params = dict(AUDIO_FEATURES)
+    params.update(dict(load_config(rec.config_path).get("audio_features", {})))
+    return params

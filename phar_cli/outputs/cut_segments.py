@@ -13,7 +13,7 @@ import orjson
 
 from phar_cli.core.cutlist import KeptRange
 from phar_cli.core.predictions import Analysis, VideoMeta
-from phar_cli.errors import UsageError
+from phar_cli.errors import InvalidOption, UsageError
 from phar_cli.outputs import get_writer
 from phar_cli.atomic import atomic_write_bytes
 
@@ -24,7 +24,7 @@ FORMATS = ("json", "csv", "edl")
 def segments_format(path: str | Path) -> str:
     fmt = Path(path).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise UsageError(f"--segments-out {path}: use a .json, .csv or .edl file")
+        raise InvalidOption("segments_out", f"{path}: use a .json, .csv or .edl file")
     return fmt
 
 

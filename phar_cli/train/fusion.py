@@ -18,20 +18,16 @@ from typing import Any
 import numpy as np
 import orjson
 
-from phar_cli.core.fusion import DEFAULT_WEIGHTS
+from phar_cli.core.fusion import DEFAULT_WEIGHTS, FUSION_SCHEMA, FusionError, read_fusion  # noqa: F401
 from phar_cli.core.gates import GateOptions, label_in_topk, loudness_threshold
 from phar_cli.core.labels import canonical
 from phar_cli.spans import Span
 from phar_cli.data.layout import DatasetLayout
-from phar_cli.errors import PharError
+from phar_cli.defaults import POSE_MODELS, STREAMS
 from phar_cli.atomic import atomic_write_bytes
+from phar_cli.errors import UsageError
 
-SCHEMA = "phar.fusion/1"
 GRID = np.round(np.arange(0.0, 1.01, 0.1), 2)
-
-
-class FusionError(PharError):
-    """Nothing to fit on, or a fusion file that cannot be read."""
 
 
 @dataclass
@@ -132,20 +128,55 @@ def evaluate(data: StreamScores, fitted: dict[str, float]) -> dict[str, dict[str
 
 def write_fusion(path: Path, weights: dict[str, float], topk: int, table: dict, data: StreamScores,
                  gates: GateOptions) -> None:
-    payload = {"schema": SCHEMA, "weights": weights, "topk": topk, "val_clips": len(data.truth),
+    payload = {"schema": FUSION_SCHEMA, "weights": weights, "topk": topk, "val_clips": len(data.truth),
                "labels": data.labels, "gates": vars(gates), "metrics": table}
     atomic_write_bytes(path, orjson.dumps(payload, option=orjson.OPT_INDENT_2))
 
 
-def read_fusion(path: str | Path) -> dict[str, float]:
-    """The weights of a fusion file written by `phar train fusion`."""
-    path = Path(path)
-    try:
-        data = orjson.loads(path.read_bytes())
-        if data.get("schema") != SCHEMA:
-            raise FusionError(f"{path}: not a phar fusion file (schema {data.get('schema')!r})")
-        return {str(k): float(v) for k, v in data["weights"].items()}
-    except OSError as ex:
-        raise FusionError(f"{path}: cannot read fusion file ({ex.strerror or ex})") from ex
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as ex:
-        raise FusionError(f"{path}: not a phar fusion file ({ex})") from ex
+@dataclass
+class FusionResult:
+    name: str                           # the bundle's
+    weights: dict[str, float]           # fitted
+    table: dict[str, dict[str, float]]  # `evaluate`'s rows
+    val_clips: int
+    fusion_path: Path
+    bundle_path: Path
+
+
+def train_fusion(dataset: str | Path, models_dir: str | Path, *, topk: int = 2,
+                 bundle_name: str | None = None, device: str = "auto",
+                 progress: Any = None) -> FusionResult:
+    """`phar train fusion`: run the streams trained under `models_dir` (`<stream>/metrics.json`,
+    as `phar train` writes them) on the validation clips, fit the weights for the best top-k,
+    and write `fusion.json` and `bundle.json` there."""
+    from phar_cli.core.engine import Engine, EngineOptions
+    from phar_cli.models.bundle import ModelFiles, ModelOverrides, resolve_files, write_bundle
+    from phar_cli.models.pose_backends import needs_model_files
+
+    layout = DatasetLayout.open(dataset)
+    models_dir = Path(models_dir)
+    trained = {}
+    for stream in STREAMS:
+        metrics = models_dir / stream / "metrics.json"
+        if metrics.is_file():
+            m = orjson.loads(metrics.read_bytes())
+            trained[stream] = ModelFiles(Path(m["config"]), Path(m["checkpoint"]),
+                                         layout.label_path(stream))
+    if "rgb" not in trained:
+        raise UsageError(f"{models_dir}: no trained rgb model (run phar train rgb first; fusion "
+                         "fits weights around the RGB stream)")
+    streams = tuple(trained)
+    pose_backend = layout.manifest.get("pose_backend", "mmpose")
+    models = dict(trained)
+    if "skeleton" in streams and needs_model_files(pose_backend):
+        models.update(resolve_files(list(POSE_MODELS), ModelOverrides()))
+    engine = Engine(EngineOptions(models=models, streams=streams, device=device,
+                                  pose_backend=pose_backend))
+    data = collect_scores(engine, layout, progress=progress)
+    weights, _ = fit_weights(data, topk)
+    table = evaluate(data, weights)
+    fusion_path = models_dir / "fusion.json"
+    write_fusion(fusion_path, weights, topk, table, data, engine.options.gates)
+    name = bundle_name or f"phar bundle trained on {layout.root.name}"
+    bundle_path = write_bundle(models_dir, name, trained, pose_backend, fusion_path)
+    return FusionResult(name, weights, table, len(data.truth), fusion_path, bundle_path)

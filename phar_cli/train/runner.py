@@ -15,13 +15,14 @@ from typing import Any
 import orjson
 
 from phar_cli.data.layout import DatasetLayout
+from phar_cli.defaults import STREAMS
 from phar_cli.errors import PharError, UsageError
 from phar_cli.models.registry import PROJECT_ROOT
 from phar_cli.atomic import atomic_write_bytes
 
 log = logging.getLogger("phar")
 
-TRAINABLE = ("rgb", "skeleton", "audio")
+TRAINABLE = STREAMS
 DEFAULT_CONFIGS = {
     "rgb": PROJECT_ROOT / "configs/rgb/timesformer.py",
     "skeleton": PROJECT_ROOT / "configs/skeleton/posec3d.py",
@@ -106,7 +107,7 @@ def _select_device(device: str) -> None:
     if device == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = ""  # before torch initialises CUDA
         return
-    from phar_cli.core.engine import resolve_device
+    from phar_cli.models.devices import resolve_device
 
     resolved = resolve_device(device)
     if resolved.startswith("cuda:"):

@@ -1,7 +1,7 @@
 import orjson
 import pytest
 
-from phar_cli.core.legacy import analysis_from_seed_json
+from phar_cli.core.predictions import analysis_from_seed_json
 from phar_cli.core.predictions import load_predictions
 from phar_cli.spans import Span
 from phar_cli.errors import PredictionsFormatError

@@ -9,8 +9,8 @@ from rich.console import Console
 
 from phar_cli.spans import Span
 from phar_cli.data.clips import Clip
-from phar_cli.data.report import (ClassCount, class_distribution, distribution_chart,
-                                  distribution_table)
+from phar_cli._cli.train import distribution_table
+from phar_cli.data.report import ClassCount, class_distribution, distribution_chart
 from phar_cli.errors import PharError
 
 

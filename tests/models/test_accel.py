@@ -88,5 +88,5 @@ def test_det_proposals_cuts_the_rpn_output_and_refuses_a_detector_without_one():
                                                rcnn=dict(max_per_img=100)))))
     set_det_proposals(cfg, 300)
     assert cfg.model.test_cfg.rpn == {"nms_pre": 1000, "max_per_img": 300}
-    with pytest.raises(UsageError, match="det-proposals"):
+    with pytest.raises(UsageError, match="^det_proposals: "):
         set_det_proposals(Config(dict(model=dict(test_cfg=dict(score_thr=0.3)))), 300)

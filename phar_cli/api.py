@@ -1,0 +1,134 @@
+"""phar from Python: what the `phar` command does, as functions (the face `phar_cli` exports).
+
+    import phar_cli as phar
+
+    engine = phar.load_engine("work_dirs", device="cpu")     # a bundle folder, or None
+    analysis = engine.analyse("in.mp4")
+    for s in phar.segments(analysis):
+        print(s.label, s.start, s.end)
+    phar.get_writer("srt").write(analysis, phar.segments(analysis), "in.srt")
+
+`load_engine` is where the precedence of model files and fusion weights lives, once: explicit
+weights, then the fusion file given, then the bundle's, then the seed's; explicit model files,
+then the bundle's, then `$PHAR_HOME/models`. The CLI, `phar batch` and the benchmarks all come
+through here.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+from phar_cli.core.engine import Engine, EngineOptions
+from phar_cli.core.fusion import parse_weights, read_fusion
+from phar_cli.core.gates import GateOptions, parse_loudness
+from phar_cli.core.predictions import Analysis, check_describes, load_predictions
+from phar_cli.core.segments import Segment, merge_segments
+from phar_cli.core.tags import Tag, video_tags
+from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, MODEL_NAMES, STREAMS
+from phar_cli.errors import InvalidOption
+from phar_cli.models.bundle import Bundle, ModelOverrides, load_bundle, merged, resolve_models
+
+PathLike = str | os.PathLike[str]
+_GATE_FIELDS = {f.name for f in fields(GateOptions)} - {"loudness_thr", "per_class_loudness"}
+_ENGINE_FIELDS = {f.name for f in fields(EngineOptions)} - {"models", "streams", "device",
+                                                             "weights", "gates", "pose_backend"}
+
+
+def engine_options(bundle: PathLike | Bundle | None = None, *, streams: tuple[str, ...] = STREAMS,
+                   device: str = "auto", weights: Mapping[str, float] | str | None = None,
+                   fusion: PathLike | None = None, loudness: float | str | None = None,
+                   configs: Mapping[str, PathLike | None] | None = None,
+                   checkpoints: Mapping[str, PathLike | None] | None = None,
+                   label_maps: Mapping[str, PathLike | None] | None = None,
+                   **options: Any) -> EngineOptions:
+    """Everything an Engine needs, resolved and checked (model files found, weights read).
+
+    `weights`: {'rgb': 0.4, ...} or 'rgb=0.4,skeleton=0.8,audio=1'; `loudness`: the audio gate in
+    LUFS, 'seed' (the seed's per-class table) or 'label=LUFS,...'; `configs`, `checkpoints`,
+    `label_maps`: per model name (rgb, skeleton, audio, det, pose), None for the bundle's.
+    `options`: the gates' `pose_score_thr`, `correct_rate`, `skeleton_topk`, `audio_topk` and any
+    `EngineOptions` field (`subclip_len`, `det_score_thr`, `batch_size`, `prefetch`, `threads`,
+    `det_size`, `det_proposals`, `det_every`, `pose_every`, `precision`)."""
+    unknown = sorted(set(options) - _GATE_FIELDS - _ENGINE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown engine option(s): {', '.join(unknown)}")
+    if isinstance(bundle, (str, os.PathLike)):
+        bundle = load_bundle(bundle)
+    streams = tuple(s.strip().lower() for s in streams if s.strip())
+    try:
+        loudness_thr, per_class = parse_loudness(None if loudness is None else str(loudness))
+    except ValueError as ex:
+        raise InvalidOption("loudness", f"{{option}}: {ex}") from ex
+    gates = GateOptions(loudness_thr=loudness_thr, per_class_loudness=per_class,
+                        **{k: v for k, v in options.items() if k in _GATE_FIELDS})
+    overrides = ModelOverrides(
+        configs={n: _str(p) for n, p in (configs or {}).items()},
+        checkpoints={n: _str(p) for n, p in (checkpoints or {}).items()},
+        labels={n: _str(p) for n, p in (label_maps or {}).items()})
+    unknown = sorted({*overrides.configs, *overrides.checkpoints, *overrides.labels}
+                     - set(MODEL_NAMES))
+    if unknown:
+        raise InvalidOption("label_maps" if set(unknown) & set(overrides.labels) else "models",
+                            f"{{option}}: unknown model {', '.join(unknown)} "
+                            f"(models: {', '.join(MODEL_NAMES)})")
+    pose_backend = bundle.pose_backend if bundle else "mmpose"
+    if bundle:
+        overrides = merged(overrides, bundle.overrides)
+    result = EngineOptions(models={}, streams=streams, device=device,
+                           weights=_weights(weights, fusion, bundle), gates=gates,
+                           pose_backend=pose_backend,
+                           **{k: v for k, v in options.items() if k in _ENGINE_FIELDS})
+    result.models = resolve_models(streams, overrides, pose_backend)
+    return result
+
+
+def load_engine(bundle: PathLike | Bundle | None = None, **options: Any) -> Engine:
+    """An Engine ready to `analyse(path)` (models load on first use, once); `options` as
+    `engine_options` takes them."""
+    return Engine(engine_options(bundle, **options))
+
+
+def segments(analysis: Analysis, *, min_score: float = 0.0, max_gap: float = 0.0) -> list[Segment]:
+    """The analysis as labelled segments (what every timestamps format is made of)."""
+    return merge_segments(analysis.windows, min_score=min_score, max_gap=max_gap)
+
+
+def tags(analysis: Analysis, topk: int | None = 3, *, min_score: float = 0.0) -> list[Tag]:
+    """The video's tags: labels by seconds covered, longest first."""
+    return video_tags(analysis, topk=topk, min_score=min_score)
+
+
+def predictions_for(video: PathLike, predictions: PathLike, *,
+                    subclip_len: float = DEFAULT_SUBCLIP_LEN) -> Analysis:
+    """A predictions file read for `video`: it must describe a video of this length (a JSON of
+    another video would cut or label nonsense)."""
+    from phar_cli.media.probe import probe
+
+    analysis = load_predictions(predictions, subclip_len=subclip_len)
+    info = probe(video)
+    check_describes(analysis, info.duration, float(info.fps), video=str(video),
+                    source=str(predictions))
+    return analysis
+
+
+def _weights(weights: Mapping[str, float] | str | None, fusion: PathLike | None,
+             bundle: Bundle | None) -> dict[str, float]:
+    try:
+        if isinstance(weights, str):
+            return parse_weights(weights)
+        if weights is not None:
+            return {**parse_weights(""), **{str(k): float(v) for k, v in weights.items()}}
+    except ValueError as ex:
+        raise InvalidOption("weights", f"{{option}}: {ex}") from ex
+    fusion = fusion or (bundle.fusion if bundle else None)
+    return read_fusion(fusion) if fusion else parse_weights("")
+
+
+def _str(path: PathLike | None) -> str | None:
+    return None if path is None else str(path)
+
+
+__all__ = ["Analysis", "Engine", "EngineOptions", "Segment", "Tag", "engine_options",
+           "load_engine", "load_predictions", "predictions_for", "segments", "tags"]
