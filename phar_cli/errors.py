@@ -51,3 +51,7 @@ class PredictionsFormatError(PharError):
 
 class AnnotationError(PharError):
     """An annotation file that cannot be read at all (not JSON, not a VIA export, wrong columns)."""
+
+
+class EvaluationError(PharError):
+    """Predictions and annotations that cannot be scored together (no video in common)."""
