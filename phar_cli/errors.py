@@ -61,6 +61,10 @@ class AnnotationError(PharError):
     """An annotation file that cannot be read at all (not JSON, not a VIA export, wrong columns)."""
 
 
+class EvaluationError(PharError):
+    """Predictions and annotations that cannot be scored together (no video in common)."""
+
+
 class InvalidOption(UsageError):
     """An option the library cannot take, named as the library names it (`subclip_len`); the CLI
     shows its own flag for it (`--subclip-len`). `message` may place the name with "{option}";
