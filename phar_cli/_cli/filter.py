@@ -71,15 +71,13 @@ def filter_(
 
     Example: phar filter in.mp4 cut.mp4 --from-json in.json --segments-out kept.edl
     """
+    from phar_cli.media.cut import check_cut_options
     from phar_cli.media.probe import probe
     from phar_cli.media.video_writer import container_of
     from phar_cli.outputs.cut_segments import segments_format
     from phar_cli.outputs.cut_video import write_cut
 
-    if mode not in MODES:
-        raise UsageError(f"--mode {mode!r}: use exact or copy")
-    if snap not in SNAP_RULES:
-        raise UsageError(f"--snap {snap!r}: use one of {', '.join(SNAP_RULES)}")
+    check_cut_options(mode, snap)
     sources = [video, *([from_json] if from_json else [])]
     check_output(output, *sources)
     container_of(output)

@@ -13,7 +13,6 @@ from phar_cli._cli.common import Bars, err, out, progress_bars
 from phar_cli.data.prepare import PrepareOptions
 from phar_cli.data.report import ClassCount, StreamStats, stream_list
 from phar_cli.errors import UsageError
-from phar_cli.models.pose_backends import POSE_BACKENDS
 
 _PREPARE = PrepareOptions(labels={})
 
@@ -71,8 +70,6 @@ def prepare_data(
     from phar_cli.data.prepare import prepare_dataset
     from phar_cli.models.bundle import ModelOverrides
 
-    if pose_backend not in POSE_BACKENDS:
-        raise UsageError(f"--pose-backend {pose_backend!r}: use {' or '.join(POSE_BACKENDS)}")
     files = {**{s: str(p) for s, p in DEFAULT_LABEL_FILES.items()}, **parse_label_maps(label_maps)}
     options = PrepareOptions(
         labels={s: read_label_map(p) for s, p in files.items()}, clip_len=clip_len,

@@ -19,7 +19,8 @@ import orjson
 
 from phar_cli.core.cutlist import CutOptions, plan_cut
 from phar_cli.core.predictions import Analysis
-from phar_cli.core.segments import Segment, merge_segments
+from phar_cli.api import segments as analysis_segments
+from phar_cli.core.segments import Segment
 from phar_cli.core.tags import Tag, tags_document, video_tags
 from phar_cli.errors import InvalidOption, PharError
 from phar_cli.outputs import FORMATS, atomic_write_bytes, get_writer
@@ -75,7 +76,7 @@ class Written:
 def write_outputs(analysis: Analysis, relpath: PurePosixPath, outdir: Path,
                   options: OutputOptions) -> Written:
     """Write one video's files atomically; returns what was written (paths relative to OUTDIR)."""
-    segments = merge_segments(analysis.windows, min_score=options.min_score, max_gap=options.max_gap)
+    segments = analysis_segments(analysis, min_score=options.min_score, max_gap=options.max_gap)
     all_tags = video_tags(analysis, topk=None, min_score=options.min_score)
     base = outdir / Path(*relpath.parts)
     try:

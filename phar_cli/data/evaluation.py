@@ -25,7 +25,7 @@ from phar_cli.core.predictions import Analysis, load_predictions
 from phar_cli.core.segments import merge_segments
 from phar_cli.data.annotations import RANGE_TOLERANCE, Annotation, Problem, read_annotations
 from phar_cli.defaults import VIDEO_EXTENSIONS
-from phar_cli.errors import AnnotationError, EvaluationError, UsageError
+from phar_cli.errors import AnnotationError, EvaluationError, InvalidOption, UsageError
 from phar_cli.spans import Span
 
 BACKGROUND = "background"  # the non-action class: a segment of it means nothing happens
@@ -435,8 +435,8 @@ def evaluate_files(predictions: Sequence[Path], annotations: Path, *, video: str
     if not 0 < iou <= 1:
         raise UsageError(f"the IoU threshold must be in (0, 1], not {iou}")
     if video is not None and len(predictions) != 1:
-        raise UsageError(f"--video names the video of one predictions file, not of "
-                         f"{len(predictions)}")
+        raise InvalidOption("video", f"names the video of one predictions file, not of "
+                                     f"{len(predictions)}")
     analyses = [(path, load_predictions(path)) for path in predictions]
     labels = {canonical(label) for _, analysis in analyses for label in analysis.labels}
     annotations = Path(annotations)

@@ -91,6 +91,14 @@ def frame_ranges(spans: list[Span], fps: Fraction, frame_count: int) -> list[tup
     return out
 
 
+def check_cut_options(mode: str, snap: str) -> None:
+    """A cut's mode and snap rule, checked before any work (an analysis may take long)."""
+    if mode not in MODES:
+        raise InvalidOption("mode", f"{mode!r}: use {' or '.join(MODES)}")
+    if snap not in SNAP_RULES:
+        raise InvalidOption("snap", f"{snap!r}: use one of {', '.join(SNAP_RULES)}")
+
+
 def cut_video(info: VideoInfo, spans: list[Span], output: str | os.PathLike[str], *,
               mode: str = "exact", snap: str = "outward",
               encoder: EncoderOptions = EncoderOptions(),
@@ -98,8 +106,7 @@ def cut_video(info: VideoInfo, spans: list[Span], output: str | os.PathLike[str]
     """Keep `spans` of the video in `mode`. Spans covering the whole video are copied as they
     are ('whole'); in exact mode a container that cannot take the streams unchanged gets them
     re-encoded instead."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    check_cut_options(mode, snap)
     whole = len(spans) == 1 and spans[0].start <= EPS and spans[0].end >= info.duration - EPS
     if whole:
         try:
@@ -164,7 +171,7 @@ def cut_copy(info: VideoInfo, spans: list[Span], output: str | os.PathLike[str],
     used = snap_to_keyframes(spans, keyframes, duration, snap)
     if not used:
         raise NothingToKeep(f"{info.path}: nothing to keep (no kept range holds a whole GOP to "
-                            f"snap {snap} to; try --snap outward); nothing written")
+                            f"snap {snap} to; snap outward keeps it); nothing written")
     if len(used) == 1 and used[0].start <= EPS and used[0].end >= duration - EPS:
         return copy_whole(info, output, progress=progress)
     bounds = sorted({t for s in used for t in (s.start, s.end) if EPS < t < duration - EPS})
