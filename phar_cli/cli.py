@@ -23,6 +23,7 @@ from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progre
 from rich.table import Table
 
 from phar_cli import __version__
+from phar_cli._cli import stash
 from phar_cli.errors import PharError, UsageError
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app = typer.Typer(
 models_app = typer.Typer(help="The model bundle: list, verify and fetch model files.",
                          no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(stash.app, name="stash")
 
 err = Console(stderr=True)
 out = Console()
