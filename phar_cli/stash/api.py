@@ -14,7 +14,7 @@ from phar_cli.stash.client import StashClient, StashServerError
 _TAG = "id name"
 _MARKER = ("id title seconds {end} created_at updated_at primary_tag {{ id name }} "
            "tags {{ id name }}")
-_FILES = 'files { path size duration fingerprint(type: "oshash") }'
+_FILES = "files { path size duration }"
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,6 @@ class SceneFile:
     path: str
     size: int | None
     duration: float | None
-    oshash: str | None
 
 
 @dataclass(frozen=True)
@@ -212,4 +211,4 @@ def _tags(items: list[dict[str, Any]]) -> tuple[Tag, ...]:
 
 def _files(scene: dict[str, Any]) -> tuple[SceneFile, ...]:
     return tuple(SceneFile(f["path"], None if f.get("size") is None else int(f["size"]),
-                           f.get("duration"), f.get("fingerprint")) for f in scene["files"])
+                           f.get("duration")) for f in scene["files"])

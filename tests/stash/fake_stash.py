@@ -439,10 +439,7 @@ class _File:
         self.row = row
         self.id, self.path, self.size = str(row["id"]), row["path"], row["size"]
         self.basename = row["path"].replace("\\", "/").rsplit("/", 1)[-1]
-        self.duration, self.fingerprints = row["duration"], row["fingerprints"]
-
-    def fingerprint(self, info: Any, type: str) -> str | None:
-        return next((fp["value"] for fp in self.fingerprints if fp["type"] == type), None)
+        self.duration = row["duration"]
 
 
 class _Tag:
