@@ -164,7 +164,8 @@ def _one(api: StashApi, book: TagBook, item: PushItem, options: PushOptions,
         return result
     if scene.id in seen:
         result.status = "failed"
-        result.error = f"scene {scene.id} was already pushed from {seen[scene.id]} in this run"
+        result.error = (f"{result.predictions}: its scene {scene.id} was already pushed from "
+                        f"{seen[scene.id]} in this run; left out")
         return result
     seen[scene.id] = result.predictions
     result.scene_id = scene.id
@@ -179,7 +180,7 @@ def _one(api: StashApi, book: TagBook, item: PushItem, options: PushOptions,
 
 
 def _find_scene(api: StashApi, result: ScenePush, use_oshash: bool) -> tuple[Scene | None, str]:
-    scene = api.scene_by_path(result.remote or result.video)
+    scene = api.scene_by_path(result.remote or "")
     if scene is not None:
         result.found_by = "path"
         return scene, ""

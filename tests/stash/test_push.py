@@ -254,3 +254,13 @@ def test_a_graphql_error_is_one_line_exit_1(stash, tmp_path, capsys):
     code, out, err = phar(capsys, "push", tmp_path / "a.json", "--url", stash.url)
     assert code == 1 and err.strip().count("\n") == 0
     assert "rejected the request: database is locked" in err
+
+
+def test_two_predictions_of_one_scene_push_only_the_first(stash, tmp_path, capsys):
+    scene = stash.add_scene(str(tmp_path / "a.mp4"))
+    write_predictions(tmp_path / "in" / "1.json", tmp_path / "a.mp4", [K])
+    write_predictions(tmp_path / "in" / "2.json", tmp_path / "a.mp4", [F])
+    code, out, err = phar(capsys, "push", tmp_path / "in", "--url", stash.url)
+    assert code == 1
+    assert f"2.json: its scene {scene} was already pushed from" in err
+    assert [m[0] for m in markers(stash, scene)] == ["kissing"]
