@@ -16,7 +16,7 @@ import typer
 from typer.exceptions import Abort, Exit, TyperException
 
 from phar_cli.version import __version__
-from phar_cli._cli import batch, demo, models, timestamps, train
+from phar_cli._cli import batch, demo, models, stash, timestamps, train
 from phar_cli._cli import filter as filter_command
 from phar_cli._cli.analysis_options import FLAGS
 from phar_cli._cli.common import STATE, Command, Group, err, one_line, out
@@ -53,6 +53,7 @@ for name, command in (("timestamps", timestamps.timestamps), ("tags", timestamps
                       ("batch", batch.batch)):
     app.command(name=name, cls=Command)(command)
 app.add_typer(models.app, name="models")
+app.add_typer(stash.app, name="stash")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,214 @@
+"""The Stash operations phar uses, each one GraphQL document with Stash's own names (from its
+published schema, `graphql/schema/`), returning small records instead of raw JSON.
+
+Stash's string filters with EQUALS are SQL `LIKE` (case-insensitive, `_` and `%` are wildcards),
+so every lookup by name or path is checked again here for the exact value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from phar_cli.stash.client import StashClient, StashServerError
+
+_TAG = "id name"
+_MARKER = ("id title seconds {end} created_at updated_at primary_tag {{ id name }} "
+           "tags {{ id name }}")
+_FILES = "files { path size duration }"
+
+
+@dataclass(frozen=True)
+class Tag:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SceneFile:
+    path: str
+    size: int | None
+    duration: float | None
+
+
+@dataclass(frozen=True)
+class Marker:
+    id: str
+    title: str
+    seconds: float
+    end_seconds: float | None
+    primary_tag: Tag
+    tags: tuple[Tag, ...]        # besides the primary tag (Stash never repeats it here)
+    created_at: str
+    updated_at: str
+    scene_id: str | None = None
+    files: tuple[SceneFile, ...] = ()   # the scene's files (findSceneMarkers only)
+
+    def has(self, tag: Tag | None) -> bool:
+        return tag is not None and (tag.id == self.primary_tag.id or
+                                    any(t.id == tag.id for t in self.tags))
+
+    @property
+    def edited(self) -> bool:
+        """Changed since it was made: phar never edits a marker, so a person did."""
+        return self.updated_at != self.created_at
+
+
+@dataclass(frozen=True)
+class Scene:
+    id: str
+    title: str | None
+    files: tuple[SceneFile, ...]
+    tags: tuple[Tag, ...]
+    markers: tuple[Marker, ...]
+
+
+class StashApi:
+    """Typed calls on one server. `end_seconds` says whether its markers have end times (Stash
+    added them in 2024): asked once, from the server's own schema."""
+
+    def __init__(self, client: StashClient) -> None:
+        self.client = client
+        self._end_seconds: bool | None = None
+
+    @property
+    def where(self) -> str:
+        return self.client.where
+
+    def __enter__(self) -> StashApi:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    @property
+    def end_seconds(self) -> bool:
+        if self._end_seconds is None:
+            data = self.client.query(
+                'query PharSchema { marker: __type(name: "SceneMarker") { fields { name } } '
+                'input: __type(name: "SceneMarkerCreateInput") { inputFields { name } } }')
+            marker, create = data.get("marker") or {}, data.get("input") or {}
+            if not marker or not create:
+                raise StashServerError(f"{self.where} has no scene markers in its schema "
+                                       "(is this Stash's address?)")
+            self._end_seconds = (any(f["name"] == "end_seconds" for f in marker["fields"]) and
+                                 any(f["name"] == "end_seconds" for f in create["inputFields"]))
+        return self._end_seconds
+
+    # -- scenes -------------------------------------------------------------------------------
+
+    def scene_by_path(self, path: str) -> Scene | None:
+        data = self.client.query(
+            f"query PharSceneByPath($path: String!) {{ findScenes(scene_filter: {{path: "
+            f"{{value: $path, modifier: EQUALS}}}}, filter: {{per_page: 100}}) {{ scenes "
+            f"{{ {self._scene()} }} }} }}", {"path": path})
+        scenes = [self._parse_scene(s) for s in data["findScenes"]["scenes"]]
+        exact = [s for s in scenes if any(f.path == path for f in s.files)]
+        return exact[0] if exact else None
+
+    def scene_by_oshash(self, oshash: str) -> Scene | None:
+        data = self.client.query(
+            f"query PharSceneByHash($hash: String!) {{ findSceneByHash(input: {{oshash: $hash}}) "
+            f"{{ {self._scene()} }} }}", {"hash": oshash})
+        scene = data.get("findSceneByHash")
+        return self._parse_scene(scene) if scene else None
+
+    def add_scene_tags(self, scene_id: str, tag_ids: list[str]) -> None:
+        self._scene_tags(scene_id, tag_ids, "ADD")
+
+    def remove_scene_tags(self, scene_id: str, tag_ids: list[str]) -> None:
+        self._scene_tags(scene_id, tag_ids, "REMOVE")
+
+    def _scene_tags(self, scene_id: str, tag_ids: list[str], mode: str) -> None:
+        """ADD/REMOVE only the tags named: a person's tags are never part of the write."""
+        self.client.mutate(
+            "mutation PharSceneTags($input: BulkSceneUpdateInput!) { bulkSceneUpdate(input: "
+            "$input) { id } }",
+            {"input": {"ids": [scene_id], "tag_ids": {"ids": tag_ids, "mode": mode}}})
+
+    # -- tags ---------------------------------------------------------------------------------
+
+    def find_tag(self, name: str) -> Tag | None:
+        """The tag with this name (any case), else the one with it as an alias."""
+        data = self.client.query(
+            f"query PharTag($name: String!) {{ findTags(tag_filter: {{name: {{value: $name, "
+            f"modifier: EQUALS}}, OR: {{aliases: {{value: $name, modifier: EQUALS}}}}}}, "
+            f"filter: {{per_page: 100}}) {{ tags {{ {_TAG} aliases }} }} }}", {"name": name})
+        key = name.casefold()
+        tags = data["findTags"]["tags"]
+        for match in (lambda t: t["name"].casefold() == key,
+                      lambda t: any(a.casefold() == key for a in t.get("aliases") or [])):
+            for t in tags:
+                if match(t):
+                    return Tag(str(t["id"]), t["name"])
+        return None
+
+    def create_tag(self, name: str, parent_ids: list[str], description: str) -> Tag:
+        data = self.client.mutate(
+            f"mutation PharTagCreate($input: TagCreateInput!) {{ tagCreate(input: $input) "
+            f"{{ {_TAG} }} }}",
+            {"input": {"name": name, "description": description, "parent_ids": parent_ids}})
+        tag = data.get("tagCreate")
+        if not tag:
+            raise StashServerError(f"{self.where} did not create tag {name!r}")
+        return Tag(str(tag["id"]), tag["name"])
+
+    # -- markers ------------------------------------------------------------------------------
+
+    def create_marker(self, scene_id: str, title: str, seconds: float, end_seconds: float | None,
+                      primary_tag_id: str, tag_ids: list[str]) -> str:
+        """One marker with all its tags: Stash writes it and them in one transaction."""
+        marker: dict[str, Any] = {"scene_id": scene_id, "title": title, "seconds": seconds,
+                                  "primary_tag_id": primary_tag_id, "tag_ids": tag_ids}
+        if end_seconds is not None:
+            marker["end_seconds"] = end_seconds
+        data = self.client.mutate(
+            "mutation PharMarkerCreate($input: SceneMarkerCreateInput!) { "
+            "sceneMarkerCreate(input: $input) { id } }", {"input": marker})
+        created = data.get("sceneMarkerCreate")
+        if not created:
+            raise StashServerError(f"{self.where} did not create a marker on scene {scene_id}")
+        return str(created["id"])
+
+    def destroy_marker(self, marker_id: str) -> None:
+        self.client.mutate("mutation PharMarkerDestroy($id: ID!) { sceneMarkerDestroy(id: $id) }",
+                           {"id": marker_id})
+
+    def markers_with_tags(self, tag_ids: list[str]) -> list[Marker]:
+        """Every marker whose primary tag or other tags include one of these (all pages)."""
+        if not tag_ids:
+            return []
+        data = self.client.query(
+            f"query PharMarkers($tags: [ID!]!) {{ findSceneMarkers(scene_marker_filter: {{tags: "
+            f"{{value: $tags, modifier: INCLUDES}}}}, filter: {{per_page: -1}}) {{ scene_markers "
+            f"{{ {self._marker()} scene {{ id {_FILES} }} }} }} }}", {"tags": tag_ids})
+        return [self._parse_marker(m, m["scene"]) for m in data["findSceneMarkers"]["scene_markers"]]
+
+    # -- documents and parsing ----------------------------------------------------------------
+
+    def _marker(self) -> str:
+        return _MARKER.format(end="end_seconds" if self.end_seconds else "")
+
+    def _scene(self) -> str:
+        return f"id title {_FILES} tags {{ {_TAG} }} scene_markers {{ {self._marker()} }}"
+
+    def _parse_scene(self, s: dict[str, Any]) -> Scene:
+        return Scene(str(s["id"]), s.get("title"), _files(s), _tags(s["tags"]),
+                     tuple(self._parse_marker(m) for m in s["scene_markers"]))
+
+    @staticmethod
+    def _parse_marker(m: dict[str, Any], scene: dict[str, Any] | None = None) -> Marker:
+        end = m.get("end_seconds")
+        return Marker(str(m["id"]), m["title"], float(m["seconds"]),
+                      None if end is None else float(end),
+                      Tag(str(m["primary_tag"]["id"]), m["primary_tag"]["name"]),
+                      _tags(m["tags"]), str(m["created_at"]), str(m["updated_at"]),
+                      str(scene["id"]) if scene else None, _files(scene) if scene else ())
+
+
+def _tags(items: list[dict[str, Any]]) -> tuple[Tag, ...]:
+    return tuple(Tag(str(t["id"]), t["name"]) for t in items)
+
+
+def _files(scene: dict[str, Any]) -> tuple[SceneFile, ...]:
+    return tuple(SceneFile(f["path"], None if f.get("size") is None else int(f["size"]),
+                           f.get("duration")) for f in scene["files"])
