@@ -18,10 +18,11 @@ from typing import Any
 
 from phar_cli.version import __version__
 
-# name -> module that defines it
+# name -> module that defines it (and the name there, where it differs)
 _EXPORTS = {
-    "load_engine": "phar_cli.api", "engine_options": "phar_cli.api", "segments": "phar_cli.api",
-    "tags": "phar_cli.api", "predictions_for": "phar_cli.api",
+    "load_engine": "phar_cli.core.load", "engine_options": "phar_cli.core.load",
+    "predictions_for": "phar_cli.core.load",
+    "segments": "phar_cli.core.segments:segments_of", "tags": "phar_cli.core.tags:video_tags",
     "Engine": "phar_cli.core.engine", "EngineOptions": "phar_cli.core.engine",
     "Analysis": "phar_cli.core.predictions", "load_predictions": "phar_cli.core.predictions",
     "Segment": "phar_cli.core.segments", "Tag": "phar_cli.core.tags",
@@ -36,7 +37,8 @@ __all__ = ["__version__", *_EXPORTS]
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        module, _, attr = _EXPORTS[name].partition(":")
+        value = getattr(importlib.import_module(module), attr or name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'phar_cli' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """The `phar` command: the app, its global flags, and `main()`.
 
 Each command lives in a short module under `phar_cli/_cli/` that parses options, calls the
-library (`phar_cli.api` and the packages under it) and prints (PySceneDetect's shape). Errors
+library (`phar_cli.core.load` and the packages under it) and prints (PySceneDetect's shape). Errors
 become one red line and an exit code (2 for usage, 1 for failed input); tracebacks only with
 --debug.
 """

@@ -1,5 +1,5 @@
 """The analysis options that timestamps, demo, filter and batch share (the seed's names where it
-had them), and their translation into `phar_cli.api.engine_options`."""
+had them), and their translation into `phar_cli.core.load.engine_options`."""
 from __future__ import annotations
 
 import functools
@@ -154,7 +154,7 @@ def parse_label_maps(text: str | None) -> dict[str, str]:
 
 
 def engine_kwargs(a: AnalysisArgs) -> dict[str, Any]:
-    """The options as `phar_cli.api.engine_options` takes them."""
+    """The options as `phar_cli.core.load.engine_options` takes them."""
     return dict(
         streams=tuple(s.strip().lower() for s in a.streams.split(",") if s.strip()),
         device=a.device, weights=a.coefficients or None, fusion=a.fusion,
@@ -170,7 +170,7 @@ def engine_kwargs(a: AnalysisArgs) -> dict[str, Any]:
 
 def build_options(a: AnalysisArgs) -> EngineOptions:
     """The engine's options for these flags (a bundle is named on stderr)."""
-    from phar_cli.api import engine_options
+    from phar_cli.core.load import engine_options
     from phar_cli.models.bundle import load_bundle
 
     bundle = load_bundle(a.bundle) if a.bundle else None
@@ -192,6 +192,6 @@ def analysis_for(video: Path, from_json: Optional[Path], a: AnalysisArgs) -> Any
     """The analysis of `video`: run, or read from --from-json (which must describe it)."""
     if from_json is None:
         return analyse(video, a)
-    from phar_cli.api import predictions_for
+    from phar_cli.core.load import predictions_for
 
     return predictions_for(video, from_json, subclip_len=a.subclip_len)

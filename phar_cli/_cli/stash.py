@@ -56,9 +56,9 @@ def push(
     as_json: AsJson = False,
 ) -> None:
     """Segments as scene markers, labels as scene tags, and a status tag on each scene done."""
-    from phar_cli.stash.push import PushOptions
-    from phar_cli.stash.push import push as run_push
-    from phar_cli.stash.sources import push_sources
+    from phar_cli.batch.stash.push import PushOptions
+    from phar_cli.batch.stash.push import push as run_push
+    from phar_cli.batch.stash.sources import push_sources
 
     options = PushOptions(_settings(settings, parent_tag), _maps(path_map), oshash, dry_run)
     sources = push_sources(input)
@@ -100,8 +100,8 @@ def pull(
 ) -> None:
     """People's markers with phar's label tags (and flagged ones, as negatives) as annotations."""
     from phar_cli.core.labels import DEFAULT_LABEL_FILES, read_label_map
-    from phar_cli.stash.pull import PullOptions, pull as run_pull, write_annotations
-    from phar_cli.stash.settings import BACKGROUND
+    from phar_cli.batch.stash.pull import PullOptions, pull as run_pull, write_annotations
+    from phar_cli.batch.stash.settings import BACKGROUND
 
     check_output(output)
     rules = _settings(settings, parent_tag)
@@ -131,20 +131,20 @@ def pull(
 # -- shared -----------------------------------------------------------------------------------
 
 def _settings(path: Optional[Path], parent_tag: Optional[str]) -> Any:
-    from phar_cli.stash.settings import load_settings
+    from phar_cli.batch.stash.settings import load_settings
 
     return load_settings(path).with_parent(parent_tag)
 
 
 def _maps(texts: Optional[list[str]]) -> Any:
-    from phar_cli.stash.paths import parse_path_maps
+    from phar_cli.batch.stash.paths import parse_path_maps
 
     return parse_path_maps(texts or [])
 
 
 def _api(url: str, key_file: Optional[Path], timeout: float, retries: int) -> Any:
-    from phar_cli.stash.api import StashApi
-    from phar_cli.stash.client import StashClient
+    from phar_cli.batch.stash.api import StashApi
+    from phar_cli.batch.stash.client import StashClient
 
     return StashApi(StashClient(url, _api_key(key_file), timeout=timeout, retries=retries))
 

@@ -31,7 +31,8 @@ def timestamps(
 
     Example: phar timestamps in.mp4 -f srt -o in.srt
     """
-    from phar_cli.api import load_predictions, segments
+    from phar_cli.core.predictions import load_predictions
+    from phar_cli.core.segments import segments_of
     from phar_cli.outputs import get_writer
 
     writer = get_writer(format)
@@ -41,7 +42,7 @@ def timestamps(
         check_output(predictions_out, video)
     result = (load_predictions(from_json, subclip_len=analysis.subclip_len) if from_json
               else analyse(video, analysis))
-    found = segments(result, min_score=min_score, max_gap=max_gap)
+    found = segments_of(result, min_score=min_score, max_gap=max_gap)
     writer.write(result, found, output)
     if predictions_out:
         get_writer("json").write(result, found, predictions_out)
@@ -68,8 +69,8 @@ def tags(
     """
     import orjson
 
-    from phar_cli.api import load_predictions, tags as video_tags
-    from phar_cli.core.tags import tags_document
+    from phar_cli.core.predictions import load_predictions
+    from phar_cli.core.tags import tags_document, video_tags
 
     result = load_predictions(predictions, subclip_len=subclip_len)
     found = video_tags(result, topk=topk, min_score=min_score)

@@ -19,8 +19,7 @@ import orjson
 
 from phar_cli.core.cutlist import CutOptions, plan_cut
 from phar_cli.core.predictions import Analysis
-from phar_cli.api import segments as analysis_segments
-from phar_cli.core.segments import Segment
+from phar_cli.core.segments import Segment, segments_of
 from phar_cli.core.tags import Tag, tags_document, video_tags
 from phar_cli.errors import InvalidOption, PharError
 from phar_cli.outputs import FORMATS, atomic_write_bytes, get_writer
@@ -76,7 +75,7 @@ class Written:
 def write_outputs(analysis: Analysis, relpath: PurePosixPath, outdir: Path,
                   options: OutputOptions) -> Written:
     """Write one video's files atomically; returns what was written (paths relative to OUTDIR)."""
-    segments = analysis_segments(analysis, min_score=options.min_score, max_gap=options.max_gap)
+    segments = segments_of(analysis, min_score=options.min_score, max_gap=options.max_gap)
     all_tags = video_tags(analysis, topk=None, min_score=options.min_score)
     base = outdir / Path(*relpath.parts)
     try:

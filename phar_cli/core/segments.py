@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from phar_cli.core.predictions import WindowPrediction
+from phar_cli.core.predictions import Analysis, WindowPrediction
 from phar_cli.spans import Span
 
 _EPS = 1e-6  # window bounds are rounded to the microsecond; never split on a rounding error
@@ -47,6 +47,13 @@ class _Run:
         score = self.weighted / self.weight if self.weight > 0 else sum(self.scores) / len(self.scores)
         coverage = min(1.0, self.covered / duration) if duration > 0 else 1.0
         return Segment(self.label, Span(self.start, self.end), score, coverage)
+
+
+def segments_of(analysis: Analysis, *, min_score: float = 0.0,
+                max_gap: float = 0.0) -> list[Segment]:
+    """The analysis as labelled segments (`phar.segments`): what every timestamps format,
+    chapter list and tag is made of."""
+    return merge_segments(analysis.windows, min_score=min_score, max_gap=max_gap)
 
 
 def merge_segments(windows: list[WindowPrediction], *, min_score: float = 0.0,

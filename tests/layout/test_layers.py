@@ -2,7 +2,7 @@
 
 Every `import` in the package counts, at module level or inside a function (a lazy import is an
 arrow too). The layers, bottom up: base (errors, spans, atomic, defaults, version) → media →
-models → core → outputs → api → data / batch / train / stash → the CLI → the package's face.
+models → core → outputs → data / batch / train → the CLI → the package's face.
 Modules of one layer may import each other, never in a cycle.
 """
 from __future__ import annotations
@@ -19,8 +19,7 @@ LAYERS = [
     {"models"},
     {"core"},
     {"outputs"},
-    {"api"},
-    {"data", "batch", "train", "stash"},
+    {"data", "batch", "train"},
     {"_cli", "cli"},
     {"__init__"},
 ]

@@ -1,17 +1,9 @@
-"""phar from Python: what the `phar` command does, as functions (the face `phar_cli` exports).
+"""An Engine from a bundle and options (`phar.load_engine`), and predictions read for a video.
 
-    import phar_cli as phar
-
-    engine = phar.load_engine("work_dirs", device="cpu")     # a bundle folder, or None
-    analysis = engine.analyse("in.mp4")
-    for s in phar.segments(analysis):
-        print(s.label, s.start, s.end)
-    phar.get_writer("srt").write(analysis, phar.segments(analysis), "in.srt")
-
-`load_engine` is where the precedence of model files and fusion weights lives, once: explicit
-weights, then the fusion file given, then the bundle's, then the seed's; explicit model files,
-then the bundle's, then `$PHAR_HOME/models`. The CLI, `phar batch` and the benchmarks all come
-through here.
+This is where the precedence of model files and fusion weights lives, once: explicit weights,
+then the fusion file given, then the bundle's, then the seed's; explicit model files, then the
+bundle's, then `$PHAR_HOME/models`. The CLI, `phar batch` and the benchmarks all come through
+here (`import phar_cli as phar` exports it).
 """
 from __future__ import annotations
 
@@ -24,8 +16,6 @@ from phar_cli.core.engine import Engine, EngineOptions
 from phar_cli.core.fusion import parse_weights, read_fusion
 from phar_cli.core.gates import GateOptions, parse_loudness
 from phar_cli.core.predictions import Analysis, check_describes, load_predictions
-from phar_cli.core.segments import Segment, merge_segments
-from phar_cli.core.tags import Tag, video_tags
 from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, MODEL_NAMES, STREAMS
 from phar_cli.errors import InvalidOption
 from phar_cli.models.bundle import Bundle, ModelOverrides, load_bundle, merged, resolve_models
@@ -90,16 +80,6 @@ def load_engine(bundle: PathLike | Bundle | None = None, **options: Any) -> Engi
     return Engine(engine_options(bundle, **options))
 
 
-def segments(analysis: Analysis, *, min_score: float = 0.0, max_gap: float = 0.0) -> list[Segment]:
-    """The analysis as labelled segments (what every timestamps format is made of)."""
-    return merge_segments(analysis.windows, min_score=min_score, max_gap=max_gap)
-
-
-def tags(analysis: Analysis, topk: int | None = 3, *, min_score: float = 0.0) -> list[Tag]:
-    """The video's tags: labels by seconds covered, longest first."""
-    return video_tags(analysis, topk=topk, min_score=min_score)
-
-
 def predictions_for(video: PathLike, predictions: PathLike, *,
                     subclip_len: float = DEFAULT_SUBCLIP_LEN) -> Analysis:
     """A predictions file read for `video`: it must describe a video of this length (a JSON of
@@ -130,5 +110,4 @@ def _str(path: PathLike | None) -> str | None:
     return None if path is None else str(path)
 
 
-__all__ = ["Analysis", "Engine", "EngineOptions", "Segment", "Tag", "engine_options",
-           "load_engine", "load_predictions", "predictions_for", "segments", "tags"]
+__all__ = ["engine_options", "load_engine", "predictions_for"]
