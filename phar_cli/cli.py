@@ -17,6 +17,7 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from phar_cli.version import __version__
 from phar_cli._cli import batch, demo, models, stash, timestamps, train
+from phar_cli._cli import eval as eval_command
 from phar_cli._cli import filter as filter_command
 from phar_cli._cli.analysis_options import FLAGS
 from phar_cli._cli.common import STATE, Command, Group, err, one_line, out
@@ -50,7 +51,7 @@ def _root(
 for name, command in (("timestamps", timestamps.timestamps), ("tags", timestamps.tags),
                       ("demo", demo.demo), ("filter", filter_command.filter_),
                       ("prepare-data", train.prepare_data), ("train", train.train),
-                      ("batch", batch.batch)):
+                      ("batch", batch.batch), ("eval", eval_command.eval_)):
     app.command(name=name, cls=Command)(command)
 app.add_typer(models.app, name="models")
 app.add_typer(stash.app, name="stash")

@@ -12,6 +12,8 @@ import typer
 
 from phar_cli._cli.common import STATE, Bars, err, progress_bars
 from phar_cli.core.engine import EngineOptions
+from phar_cli.core.fusion import DEFAULT_RULE
+from phar_cli.core.refine import RefineOptions
 from phar_cli.core.gates import DEFAULT_LOUDNESS_THR, GateOptions
 from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, MODEL_NAMES, STREAMS
 from phar_cli.errors import UsageError
@@ -54,6 +56,12 @@ class AnalysisArgs:
     det_every: int = 1
     pose_every: int = 1
     precision: str = "fp32"
+    fusion_rule: Optional[str] = None
+    calibration: bool = True
+    refine: bool = True
+    resolution: float = RefineOptions.resolution
+    snap_to_cuts: float = RefineOptions.snap_to_cuts
+    stride: Optional[float] = None
 
 
 def _option(name: str, kind: Any, value: Any, help: str, panel: str, **extra: Any) -> inspect.Parameter:
@@ -65,6 +73,7 @@ def _option(name: str, kind: Any, value: Any, help: str, panel: str, **extra: An
 _E = functools.partial(default, EngineOptions)
 _G = functools.partial(default, GateOptions)
 ANALYSIS, FUSION, SPEED, MODELS = "Analysis", "Fusion and gates", "Speed", "Models"
+BOUNDARIES = "Boundaries"
 _PARAMS = [
     _option("streams", str, ",".join(STREAMS),
             f"Streams to run, comma-separated: {', '.join(STREAMS)}.", ANALYSIS),
@@ -78,6 +87,22 @@ _PARAMS = [
             "audio). Default: --fusion's, else the seed's rgb=0.4,skeleton=0.8,audio=1.0.", FUSION),
     _option("fusion", Optional[Path], None,
             "Fusion weights fitted by `phar train fusion` (a fusion.json).", FUSION),
+    _option("fusion_rule", Optional[str], None,
+            f"known: each label's weighted mean over the streams that know it; seed: the seed's "
+            f"(diluted by streams that do not know a label). Default: --fusion's, else "
+            f"{DEFAULT_RULE}.", FUSION),
+    _option("calibration", bool, True,
+            "Apply the fusion file's calibration (temperature scaling) when it has one.", FUSION),
+    _option("refine", bool, _E("refine"),
+            "Place each change of label to --resolution with extra windows shifted across it "
+            "(--no-refine: boundaries on the window grid).", BOUNDARIES),
+    _option("resolution", float, _E("resolution"),
+            "Seconds to which refinement places a boundary.", BOUNDARIES),
+    _option("snap_to_cuts", float, _E("snap_to_cuts"),
+            "Move a refined boundary onto a shot cut this close (s; 0: never).", BOUNDARIES),
+    _option("stride", Optional[float], None,
+            "Analyse overlapping windows every S seconds instead of a grid (dense, slower).",
+            BOUNDARIES),
     _option("bundle", Optional[Path], None,
             "A model bundle folder (bundle.json), e.g. the one `phar train fusion` writes.", MODELS),
     _option("pose_score_thr", float, _G("pose_score_thr"),
@@ -165,7 +190,9 @@ def engine_kwargs(a: AnalysisArgs) -> dict[str, Any]:
         subclip_len=a.subclip_len, pose_score_thr=a.pose_score_thr, correct_rate=a.correct_rate,
         det_score_thr=a.det_score_thr, batch_size=a.batch_size, prefetch=a.num_processes,
         threads=a.threads, det_size=a.det_size, det_proposals=a.det_proposals,
-        det_every=a.det_every, pose_every=a.pose_every, precision=a.precision)
+        det_every=a.det_every, pose_every=a.pose_every, precision=a.precision,
+        fusion_rule=a.fusion_rule, calibrate=a.calibration, refine=a.refine,
+        resolution=a.resolution, snap_to_cuts=a.snap_to_cuts, stride=a.stride)
 
 
 def build_options(a: AnalysisArgs) -> EngineOptions:

@@ -29,6 +29,7 @@ def batch(
         "ffmetadata, edl."))] = "json",
     min_score: Annotated[float, typer.Option(help="Windows whose best fused score is lower are left out of segments.")] = _OUTPUTS.min_score,
     max_gap: Annotated[float, typer.Option(help="Join segments of one label across gaps up to this many seconds.")] = _OUTPUTS.max_gap,
+    background_segments: Annotated[bool, typer.Option(help="Also write segments of the background class (nothing happens).")] = False,
     tags: Annotated[bool, typer.Option("--tags", help="Also write VIDEO.tags.json (labels by seconds covered).")] = False,
     tags_topk: Annotated[int, typer.Option(min=1, help="How many tags in VIDEO.tags.json.")] = 3,
     filter_: Annotated[bool, typer.Option("--filter", help=(
@@ -88,7 +89,7 @@ def batch(
     cuts = (CutOptions(keep=split_list(keep), drop=split_list(drop), threshold=threshold,
                        margin=margin, min_segment=min_segment) if filter_ else None)
     outputs = OutputOptions(split_list(format.lower()) or ("json",), min_score, max_gap,
-                            tags_topk if tags else None, cuts)
+                            tags_topk if tags else None, cuts, background_segments)
     inputs = find_inputs(input, exclude=output)
     if not inputs:
         raise PharError(f"{input}: no videos found (looked for .mp4, .mkv, .mov, .avi, .webm, ...)")

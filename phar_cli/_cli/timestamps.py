@@ -24,6 +24,7 @@ def timestamps(
     max_gap: Annotated[float, typer.Option(help="Join segments of one label across gaps up to this many seconds.")] = 0.0,
     from_json: Annotated[Optional[Path], typer.Option(help="Reuse a predictions JSON instead of analysing again.")] = None,
     predictions_out: Annotated[Optional[Path], typer.Option(help="Also write the predictions JSON here (for non-json formats).")] = None,
+    background_segments: Annotated[bool, typer.Option(help="Also write segments of the background class (nothing happens).")] = False,
     *,
     analysis: AnalysisArgs,
 ) -> None:
@@ -42,11 +43,16 @@ def timestamps(
         check_output(predictions_out, video)
     result = (load_predictions(from_json, subclip_len=analysis.subclip_len) if from_json
               else analyse(video, analysis))
-    found = segments_of(result, min_score=min_score, max_gap=max_gap)
+    found = segments_of(result, min_score=min_score, max_gap=max_gap,
+                        background=background_segments)
     writer.write(result, found, output)
     if predictions_out:
         get_writer("json").write(result, found, predictions_out)
     if not STATE.quiet:
+        if result.config.get("refine") and not from_json:
+            err.print(f"boundaries refined with {len(result.extra)} extra windows "
+                      f"({len(result.windows)} on the grid), {len(result.cuts)} shot cuts found",
+                      highlight=False)
         table = Table(title=f"{len(found)} segments in {video.name}")
         for col in ("start", "end", "label", "score", "coverage"):
             table.add_column(col, justify="left" if col == "label" else "right")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from phar_cli._cli.analysis_options import parse_label_maps
 from phar_cli._cli.common import Bars, err, out, progress_bars
+from phar_cli.core.fusion import DEFAULT_RULE
 from phar_cli.data.prepare import PrepareOptions
 from phar_cli.data.report import ClassCount, StreamStats, stream_list
 from phar_cli.errors import UsageError
@@ -61,6 +62,17 @@ def prepare_data(
     pose_config: Annotated[Optional[Path], typer.Option(help="Pose model config.")] = None,
     pose_checkpoint: Annotated[Optional[Path], typer.Option(help="Pose model checkpoint.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N (pose extraction).")] = _PREPARE.device,
+    background: Annotated[str, typer.Option(help=(
+        "Label of the background class: clips of the time no annotation covers, so the models "
+        "learn when nothing happens."), rich_help_panel="Background")] = _PREPARE.background,
+    no_background: Annotated[bool, typer.Option("--no-background", help=(
+        "No background clips (only the annotated actions)."), rich_help_panel="Background")] = False,
+    background_ratio: Annotated[float, typer.Option(help=(
+        "Background clips at most this many times the mean clips of an action class."),
+        rich_help_panel="Background")] = _PREPARE.background_ratio,
+    background_margin: Annotated[float, typer.Option(help=(
+        "Seconds between a background clip and any annotation."),
+        rich_help_panel="Background")] = _PREPARE.background_margin,
 ) -> None:
     """Turn annotated videos into RGB, skeleton and audio datasets for `phar train`.
 
@@ -76,6 +88,8 @@ def prepare_data(
         overlap=overlap, val_ratio=val_ratio, seed=seed, pose_score_thr=pose_score_thr,
         pose_frame_rate=pose_frame_rate, audio_prune=audio_prune, pose_backend=pose_backend,
         device=device, det_score_thr=det_score_thr,
+        background=None if no_background else background, background_ratio=background_ratio,
+        background_margin=background_margin,
         pose_models=ModelOverrides(configs={"det": det_config, "pose": pose_config},
                                    checkpoints={"det": det_checkpoint, "pose": pose_checkpoint}))
     with progress_bars() as progress:
@@ -106,6 +120,10 @@ def train(
     bundle_name: Annotated[Optional[str], typer.Option(help="fusion: the name of the bundle written.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    fusion_rule: Annotated[str, typer.Option(help=(
+        "fusion: the rule the weights are fitted under (known or seed; both are reported)."))] = DEFAULT_RULE,
+    calibrate: Annotated[bool, typer.Option(help=(
+        "fusion: fit a calibration (temperature scaling of each stream and of the fused scores)."))] = True,
 ) -> None:
     """Train a stream's model on a prepared dataset, or fit the late-fusion weights (fusion).
 
@@ -113,7 +131,8 @@ def train(
     """
     stream = stream.strip().lower()
     if stream == "fusion":
-        _train_fusion(dataset, work_dir or Path("work_dirs"), topk, bundle_name, device)
+        _train_fusion(dataset, work_dir or Path("work_dirs"), topk, bundle_name, device, fusion_rule,
+                      calibrate)
         return
     from phar_cli.data.layout import DatasetLayout
     from phar_cli.train.runner import SMALL_CONFIGS, TRAINABLE, train_stream
@@ -151,20 +170,28 @@ def train(
 
 
 def _train_fusion(dataset: Path, models_dir: Path, topk: int, bundle_name: str | None,
-                  device: str) -> None:
+                  device: str, rule: str, calibrate: bool) -> None:
     from phar_cli.train.fusion import train_fusion
 
     with progress_bars() as progress:
         done: Any = train_fusion(dataset, models_dir, topk=topk, bundle_name=bundle_name,
-                                 device=device, progress=Bars(progress))
+                                 device=device, rule=rule, calibrate=calibrate,
+                                 progress=Bars(progress))
     weights = ", ".join(f"{k}={v:g}" for k, v in done.weights.items())
     table = Table(title=f"{done.name}: late fusion on {done.val_clips} validation clips "
-                        f"(fitted weights {weights})")
+                        f"({rule} rule, fitted weights {weights})")
     table.add_column("model")
     for k in (1, 2, 3):
         table.add_column(f"top-{k}", justify="right")
     for row, acc in done.table.items():
         table.add_row(row, *(f"{acc[f'top{k}']:.3f}" for k in (1, 2, 3)))
     out.print(table)
+    if done.ece:
+        ece = Table(title="calibration: expected calibration error on the validation clips")
+        for col in ("scores", "before", "after"):
+            ece.add_column(col, justify="left" if col == "scores" else "right")
+        for name, row in done.ece.items():
+            ece.add_row(name, f"{row['before']:.3f}", f"{row['after']:.3f}")
+        out.print(ece)
     out.print(f"wrote {done.fusion_path} and {done.bundle_path} "
               f"(use: phar timestamps VIDEO --bundle {models_dir})")

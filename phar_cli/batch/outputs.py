@@ -33,6 +33,7 @@ class OutputOptions:
     max_gap: float = 0.0
     tags_topk: int | None = None      # None: no tags file
     cuts: CutOptions | None = None    # None: no cut list
+    background: bool = False          # segments of the background class too
 
     def __post_init__(self) -> None:
         for name in self.formats:
@@ -47,6 +48,8 @@ class OutputOptions:
         """(hash, JSON) of these options: a done video whose outputs were made with other
         options gets them written again (from its predictions, without analysing again)."""
         data = asdict(self)
+        if not self.background:  # the digest of outputs made before the option existed
+            del data["background"]
         data["formats"] = sorted({f.lower() for f in self.formats} | {"json"})
         text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
         return hashlib.sha256(text.encode()).hexdigest()[:16], text
@@ -75,7 +78,8 @@ class Written:
 def write_outputs(analysis: Analysis, relpath: PurePosixPath, outdir: Path,
                   options: OutputOptions) -> Written:
     """Write one video's files atomically; returns what was written (paths relative to OUTDIR)."""
-    segments = segments_of(analysis, min_score=options.min_score, max_gap=options.max_gap)
+    segments = segments_of(analysis, min_score=options.min_score, max_gap=options.max_gap,
+                           background=options.background)
     all_tags = video_tags(analysis, topk=None, min_score=options.min_score)
     base = outdir / Path(*relpath.parts)
     try:

@@ -25,15 +25,16 @@ import orjson
 from phar_cli.batch.catalog import Catalog, VideoRow
 from phar_cli.batch.inputs import BatchInput
 from phar_cli.batch.outputs import OutputOptions, outputs_present
-from phar_cli.core.engine import SCORE_CHANGING_SPEED_OPTIONS, EngineOptions
+from phar_cli.core.engine import LEGACY_VALUES, SCORE_CHANGING_SPEED_OPTIONS, EngineOptions
 from phar_cli.models.download import sha256_file
 
 MIB = 1 << 20
 # Options that change how fast an analysis runs, not what it finds: not part of its identity.
 _NOT_IDENTITY = {"models", "device", "batch_size", "prefetch", "threads"}
-# Speed options that do change scores are left out at their reference values, so a catalog made
-# before they existed keeps its hash (and is not re-analysed).
-_IDENTITY_WHEN_SET = SCORE_CHANGING_SPEED_OPTIONS
+# Speed options that do change scores are left out at their reference values, and options added
+# later at the values that reproduce what came before them, so a catalog made before they existed
+# keeps its hash (and is not re-analysed) where the results would be the same.
+_IDENTITY_WHEN_SET = {**SCORE_CHANGING_SPEED_OPTIONS, **LEGACY_VALUES}
 
 
 @dataclass

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from phar_cli.core.labels import canonical
 from phar_cli.core.predictions import Analysis, WindowPrediction
 from phar_cli.core.segments import Segment
-from phar_cli.defaults import MIN_LAST_WINDOW
+from phar_cli.core.timeline import timeline_of
+from phar_cli.defaults import DEFAULT_BACKGROUND, MIN_LAST_WINDOW
 from phar_cli.errors import InvalidOption, NothingToKeep, UsageError  # noqa: F401 - old path
 from phar_cli.media.cut import SNAP_RULES, snap_to_keyframes  # noqa: F401 - old import path
 from phar_cli.spans import SAME_TIME as EPS
 from phar_cli.spans import Span
 
-DEFAULT_NONSEXUAL = ("other", "miscellaneous", "non-sexual")
+DEFAULT_NONSEXUAL = ("other", "miscellaneous", "non-sexual", DEFAULT_BACKGROUND)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def check_labels(options: CutOptions, labels: list[str]) -> None:
                                       f"(labels: {', '.join(labels)})")
 
 
-def decide(window: WindowPrediction, options: CutOptions) -> Decision:
+def decide(window: WindowPrediction, options: CutOptions, background: str | None = None) -> Decision:
+    """Kept or dropped, and why; the analysis' `background` label counts as non-sexual."""
     top = window.top
     if top is None:
         return Decision(window, False, "without scores")
@@ -124,7 +126,7 @@ def decide(window: WindowPrediction, options: CutOptions) -> Decision:
     if label in {canonical(x) for x in options.drop}:
         return Decision(window, False, f"with label {label} (--drop)")
     if options.drop_nonsexual:
-        if label in {canonical(x) for x in options.nonsexual}:
+        if label in {canonical(x) for x in options.nonsexual} | {background}:
             return Decision(window, False, f"with label {label} (non-sexual)")
         if score < options.threshold:
             return Decision(window, False, f"under --threshold {options.threshold:.2f}")
@@ -132,10 +134,11 @@ def decide(window: WindowPrediction, options: CutOptions) -> Decision:
 
 
 def plan_cut(analysis: Analysis, options: CutOptions, duration: float | None = None) -> CutPlan:
-    """Decide every window and smooth the kept ones into ranges (steps 1 to 5 above)."""
+    """Decide every part of the timeline (the windows, or their refined parts: see
+    `core/timeline.py`) and smooth the kept ones into ranges (steps 1 to 5 above)."""
     duration = analysis.video.duration if duration is None else duration
-    windows = sorted(analysis.windows, key=lambda w: (w.span.start, w.span.end))
-    decisions = [decide(w, options) for w in windows]
+    windows = timeline_of(analysis)
+    decisions = [decide(w, options, analysis.background) for w in windows]
     pieces = [(_clip(d.window.span, duration), d.window) for d in decisions if d.kept]
     tail = duration - windows[-1].span.end if windows else 0.0
     if windows and decisions[-1].kept and 0 < tail < MIN_LAST_WINDOW + EPS:

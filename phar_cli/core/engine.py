@@ -22,13 +22,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from phar_cli.core.fusion import DEFAULT_WEIGHTS, fuse
+from phar_cli.core.fusion import DEFAULT_RULE, DEFAULT_WEIGHTS, check_rule, fuse
 from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
 from phar_cli.core.labels import read_label_map
 from phar_cli.core.predictions import Analysis, Scores, VideoMeta, WindowPrediction, ranked
+from phar_cli.core.refine import RefineOptions, refine
 from phar_cli.core.skeleton import window_poses
-from phar_cli.core.windows import plan_windows
-from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, STREAMS
+from phar_cli.core.windows import plan_strided, plan_windows
+from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, STREAMS
 from phar_cli.errors import InvalidOption, PharError, UsageError
 from phar_cli.models.bundle import ModelFiles  # noqa: F401 - also importable from here
 from phar_cli.spans import Span
@@ -63,6 +64,16 @@ class EngineOptions:
     det_every: int = 1            # detect on every N-th pose frame; boxes carried in between
     pose_every: int = 1           # pose every N-th frame of a person; keypoints interpolated
     precision: str = "fp32"       # model forwards: fp32, bf16 (CPU or CUDA), fp16 (CUDA) autocast
+    # What the scores mean (core/fusion.py): the rule, and a calibration ({}: none).
+    fusion_rule: str = DEFAULT_RULE
+    temperatures: dict[str, float] = field(default_factory=dict)
+    background: str = DEFAULT_BACKGROUND  # the label of "nothing happens", where a model has it
+    # Boundaries (core/refine.py): extra windows placed across each change of label, and where
+    # it lies near a shot cut, the cut. `stride`: windows every so many seconds instead of a grid.
+    refine: bool = True
+    resolution: float = RefineOptions.resolution
+    snap_to_cuts: float = RefineOptions.snap_to_cuts
+    stride: float | None = None
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.streams if s not in STREAMS]
@@ -86,6 +97,18 @@ class EngineOptions:
 
         check_backend(self.pose_backend)
         self.precision = parse_precision(self.precision)
+        check_rule(self.fusion_rule)
+        RefineOptions(self.resolution, self.snap_to_cuts)  # checks them
+        if self.stride is not None and not 0 < self.stride <= self.subclip_len:
+            raise InvalidOption("stride", f"must be above 0 and at most the window length "
+                                          f"({self.subclip_len:g} s), got {self.stride:g}")
+        for name, t in self.temperatures.items():
+            if not t > 0:
+                raise InvalidOption("temperatures", f"{name}: must be positive (got {t})")
+
+    @property
+    def refinement(self) -> RefineOptions:
+        return RefineOptions(self.resolution, self.snap_to_cuts)
 
 
 # The speed options that move scores (a little; docs/performance.md), with their reference values:
@@ -93,6 +116,12 @@ class EngineOptions:
 SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {
     f.name: f.default for f in fields(EngineOptions)
     if f.name in ("det_size", "det_proposals", "det_every", "pose_every", "precision")}
+# Options added after analyses were first catalogued, with the values that give the analyses made
+# before them: at those values they are left out of an analysis' identity (`phar batch`).
+LEGACY_VALUES: dict[str, Any] = {"fusion_rule": "seed", "temperatures": {},
+                                 "background": DEFAULT_BACKGROUND, "refine": False,
+                                 "resolution": RefineOptions.resolution,
+                                 "snap_to_cuts": RefineOptions.snap_to_cuts, "stride": None}
 
 
 class Engine:
@@ -108,6 +137,7 @@ class Engine:
 
             torch.set_num_threads(options.threads)
         self._models: dict[str, Any] = {}
+        self._readers: dict[int | None, Any] = {}
         self.labels = {s: read_label_map(self._files(s).labels) for s in options.streams}
 
     def _files(self, name: str) -> ModelFiles:
@@ -155,20 +185,47 @@ class Engine:
 
     def analyse(self, path: str | Path, progress: Progress | None = None, *,
                 spans: list[Span] | None = None, gated: bool = True) -> Analysis:
-        """Analyse `path` in planned windows (or the given `spans`). `gated=False` runs every
-        stream on every window it can (windows without people still skip PoseC3D) and only
-        records what the gates measured: `phar train fusion` tunes weights and gates from that."""
+        """Analyse `path` in planned windows (or the given `spans`), then, unless refinement is
+        off or `spans` were given, in extra windows across each change of label (`refine`).
+        `gated=False` runs every stream on every window it can (windows without people still
+        skip PoseC3D) and only records what the gates measured: `phar train fusion` tunes
+        weights and gates from that."""
         from phar_cli.media.probe import probe
 
         progress = progress or (lambda step, done, total: None)
         path = str(path)
         info = probe(path)
+        o = self.options
+        planned = spans is None
         if spans is None:
-            spans = plan_windows(info.duration, self.options.subclip_len,
-                                 self.options.min_last_window)
+            spans = (plan_strided(info.duration, o.subclip_len, o.stride, o.min_last_window)
+                     if o.stride else plan_windows(info.duration, o.subclip_len, o.min_last_window))
         if not spans:
             raise VideoTooShort(f"{path}: video is {info.duration:.2f} s long, shorter than the "
-                                f"{self.options.min_last_window:g} s minimum window; nothing to analyse")
+                                f"{o.min_last_window:g} s minimum window; nothing to analyse")
+        self._readers = {}  # one open reader per decode size, for the grid and every extra window
+        try:
+            windows = self._windows(path, info, spans, progress, gated)
+            extra: list[WindowPrediction] = []
+            cuts: list[float] = []
+            if planned and o.refine and len(windows) > 1:
+                extra = refine(windows, lambda more: self._windows(path, info, more, _silent, gated),
+                               duration=info.duration, window_len=o.subclip_len,
+                               options=o.refinement,
+                               progress=lambda n: progress("refine", n, n))
+                if o.snap_to_cuts > 0 and _changes(windows + extra):
+                    from phar_cli.media.scenes import shot_cuts
+
+                    cuts = shot_cuts(path, info)
+        finally:
+            self._readers = {}
+        video = VideoMeta(path, info.duration, float(info.fps), info.width, info.height)
+        return Analysis(video, self.analysis_labels, windows, self.describe(planned),
+                        extra=extra, cuts=cuts)
+
+    def _windows(self, path: str, info: Any, spans: list[Span], progress: Progress,
+                 gated: bool) -> list[WindowPrediction]:
+        """Every stream on `spans` (gated as the seed gated them), fused."""
         streams = self.options.streams
         per_stream: dict[str, dict[int, Scores]] = {s: {} for s in streams}
         extras: list[dict[str, Any]] = [{} for _ in spans]
@@ -190,12 +247,19 @@ class Engine:
         windows = []
         for i, span in enumerate(spans):
             scores = {s: per_stream[s][i] for s in streams if i in per_stream[s]}
-            fused = fuse(self.analysis_labels, scores, self.options.weights)
+            fused = fuse(self.analysis_labels, scores, self.options.weights,
+                         rule=self.options.fusion_rule, temperatures=self.options.temperatures)
             windows.append(WindowPrediction(span, fused, scores, list(scores), extras[i]))
-        video = VideoMeta(path, info.duration, float(info.fps), info.width, info.height)
-        return Analysis(video, self.analysis_labels, windows, self.describe())
+        return windows
 
-    def describe(self) -> dict[str, Any]:
+    def _reader(self, path: str, info: Any, short_side: int | None) -> Any:
+        from phar_cli.media.decode import FrameReader
+
+        if short_side not in self._readers:
+            self._readers[short_side] = FrameReader(path, short_side=short_side, info=info)
+        return self._readers[short_side]
+
+    def describe(self, planned: bool = True) -> dict[str, Any]:
         o = self.options
         out = {
             "streams": list(o.streams), "device": self.device, "subclip_len": o.subclip_len,
@@ -205,7 +269,16 @@ class Engine:
                               "checkpoint": str(f.checkpoint) if f.checkpoint else None}
                        for name, f in o.models.items()
                        if name in o.streams or (name in ("det", "pose") and "skeleton" in o.streams)},
+            "fusion_rule": o.fusion_rule,
         }
+        if o.temperatures:
+            out["calibration"] = {"temperature": dict(o.temperatures)}
+        if o.background in self.analysis_labels:
+            out["background"] = o.background
+        if o.stride:
+            out["stride"] = o.stride
+        if planned and o.refine:
+            out["refine"] = {"resolution": o.resolution, "snap_to_cuts": o.snap_to_cuts}
         # Speed options that change scores are recorded only when used, so a default analysis
         # writes the same file as before they existed.
         for name, default in SCORE_CHANGING_SPEED_OPTIONS.items():
@@ -216,11 +289,11 @@ class Engine:
     # -- streams ------------------------------------------------------------------------------
 
     def _run_rgb(self, path, info, spans, progress) -> dict[int, Scores]:
-        from phar_cli.media.decode import FrameReader, window_frame_range
+        from phar_cli.media.decode import window_frame_range
         from phar_cli.models.recognizer import with_frames
 
         rec = self.model("rgb")
-        reader = FrameReader(path, short_side=rec.short_side, info=info)
+        reader = self._reader(path, info, rec.short_side)
 
         def samples() -> Iterator[tuple[int, dict[str, Any]]]:  # on the decode thread
             for i, span in enumerate(spans):
@@ -233,14 +306,14 @@ class Engine:
 
     def _run_skeleton(self, path, info, spans, wanted, extras, progress,
                       gated=True) -> dict[int, Scores]:
-        from phar_cli.media.decode import FrameReader, window_frame_range
+        from phar_cli.media.decode import window_frame_range
         from phar_cli.models.recognizer import with_poses
 
         if not wanted:
             return {}
         rec = self.model("skeleton")
         estimator = self.model("poses")
-        reader = FrameReader(path, info=info)
+        reader = self._reader(path, info, None)
         gates = self.options.gates
 
         def decoded() -> Iterator[tuple[int, int, int, dict[str, Any], np.ndarray, np.ndarray]]:
@@ -332,6 +405,15 @@ class Engine:
             flush()
         progress(stream, total, total)
         return out
+
+
+def _silent(step: str, done: int, total: int) -> None:
+    """Progress of the extra windows goes to the 'refine' step, not to the streams' bars."""
+
+
+def _changes(windows: list[WindowPrediction]) -> bool:
+    """Whether the windows disagree on their top label anywhere."""
+    return len({w.top[0] for w in windows if w.top}) > 1
 
 
 def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from phar_cli.core.engine import Engine, EngineOptions
-from phar_cli.core.fusion import parse_weights, read_fusion
+from phar_cli.core.fusion import DEFAULT_RULE, FusionSettings, parse_weights, read_fusion
 from phar_cli.core.gates import GateOptions, parse_loudness
 from phar_cli.core.predictions import Analysis, check_describes, load_predictions
-from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, MODEL_NAMES, STREAMS
+from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, MODEL_NAMES, STREAMS
 from phar_cli.errors import InvalidOption
 from phar_cli.models.bundle import Bundle, ModelOverrides, load_bundle, merged, resolve_models
 
 PathLike = str | os.PathLike[str]
 _GATE_FIELDS = {f.name for f in fields(GateOptions)} - {"loudness_thr", "per_class_loudness"}
-_ENGINE_FIELDS = {f.name for f in fields(EngineOptions)} - {"models", "streams", "device",
-                                                             "weights", "gates", "pose_backend"}
+_ENGINE_FIELDS = {f.name for f in fields(EngineOptions)} - {
+    "models", "streams", "device", "weights", "gates", "pose_backend", "fusion_rule",
+    "temperatures", "background"}
 
 
 def engine_options(bundle: PathLike | Bundle | None = None, *, streams: tuple[str, ...] = STREAMS,
@@ -32,15 +33,19 @@ def engine_options(bundle: PathLike | Bundle | None = None, *, streams: tuple[st
                    configs: Mapping[str, PathLike | None] | None = None,
                    checkpoints: Mapping[str, PathLike | None] | None = None,
                    label_maps: Mapping[str, PathLike | None] | None = None,
+                   fusion_rule: str | None = None, calibrate: bool = True,
                    **options: Any) -> EngineOptions:
     """Everything an Engine needs, resolved and checked (model files found, weights read).
 
     `weights`: {'rgb': 0.4, ...} or 'rgb=0.4,skeleton=0.8,audio=1'; `loudness`: the audio gate in
     LUFS, 'seed' (the seed's per-class table) or 'label=LUFS,...'; `configs`, `checkpoints`,
     `label_maps`: per model name (rgb, skeleton, audio, det, pose), None for the bundle's.
+    `fusion_rule`: 'known' or 'seed' (default: the fusion file's, else 'known'); `calibrate`:
+    apply the fusion file's calibration when it has one.
     `options`: the gates' `pose_score_thr`, `correct_rate`, `skeleton_topk`, `audio_topk` and any
     `EngineOptions` field (`subclip_len`, `det_score_thr`, `batch_size`, `prefetch`, `threads`,
-    `det_size`, `det_proposals`, `det_every`, `pose_every`, `precision`)."""
+    `det_size`, `det_proposals`, `det_every`, `pose_every`, `precision`, `refine`,
+    `resolution`, `snap_to_cuts`, `stride`)."""
     unknown = sorted(set(options) - _GATE_FIELDS - _ENGINE_FIELDS)
     if unknown:
         raise TypeError(f"unknown engine option(s): {', '.join(unknown)}")
@@ -66,9 +71,12 @@ def engine_options(bundle: PathLike | Bundle | None = None, *, streams: tuple[st
     pose_backend = bundle.pose_backend if bundle else "mmpose"
     if bundle:
         overrides = merged(overrides, bundle.overrides)
-    result = EngineOptions(models={}, streams=streams, device=device,
-                           weights=_weights(weights, fusion, bundle), gates=gates,
-                           pose_backend=pose_backend,
+    settings = _fusion(weights, fusion, bundle)
+    result = EngineOptions(models={}, streams=streams, device=device, weights=settings.weights,
+                           gates=gates, pose_backend=pose_backend,
+                           fusion_rule=fusion_rule or settings.rule or DEFAULT_RULE,
+                           temperatures=settings.temperatures if calibrate else {},
+                           background=bundle.background if bundle else DEFAULT_BACKGROUND,
                            **{k: v for k, v in options.items() if k in _ENGINE_FIELDS})
     result.models = resolve_models(streams, overrides, pose_backend)
     return result
@@ -93,17 +101,21 @@ def predictions_for(video: PathLike, predictions: PathLike, *,
     return analysis
 
 
-def _weights(weights: Mapping[str, float] | str | None, fusion: PathLike | None,
-             bundle: Bundle | None) -> dict[str, float]:
+def _fusion(weights: Mapping[str, float] | str | None, fusion: PathLike | None,
+            bundle: Bundle | None) -> FusionSettings:
+    """Weights given win over the fusion file's (the one given, else the bundle's); its rule and
+    calibration hold either way."""
+    fusion = fusion or (bundle.fusion if bundle else None)
+    settings = read_fusion(fusion) if fusion else FusionSettings(parse_weights(""))
     try:
         if isinstance(weights, str):
-            return parse_weights(weights)
+            return replace(settings, weights=parse_weights(weights))
         if weights is not None:
-            return {**parse_weights(""), **{str(k): float(v) for k, v in weights.items()}}
+            return replace(settings, weights={**parse_weights(""),
+                                              **{str(k): float(v) for k, v in weights.items()}})
     except ValueError as ex:
         raise InvalidOption("weights", f"{{option}}: {ex}") from ex
-    fusion = fusion or (bundle.fusion if bundle else None)
-    return read_fusion(fusion) if fusion else parse_weights("")
+    return settings
 
 
 def _str(path: PathLike | None) -> str | None:

@@ -15,7 +15,8 @@ from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, STREAMS  # noqa: F401 - STREA
 from phar_cli.errors import PredictionsFormatError, PredictionsMismatch
 from phar_cli.spans import Span
 
-SCHEMA = "phar.predictions/1"
+SCHEMA = "phar.predictions/2"  # /2 added the extra windows of refinement and the shot cuts
+READABLE = ("phar.predictions/1", SCHEMA)
 
 Scores = list[tuple[str, float]]  # (label, probability), best first
 
@@ -59,8 +60,15 @@ class WindowPrediction:
 class Analysis:
     video: VideoMeta
     labels: list[str]
-    windows: list[WindowPrediction]
+    windows: list[WindowPrediction]     # the planned windows (the grid, or every stride)
     config: dict[str, Any] = field(default_factory=dict)
+    extra: list[WindowPrediction] = field(default_factory=list)  # placed by refinement
+    cuts: list[float] = field(default_factory=list)              # shot cuts (s)
+
+    @property
+    def background(self) -> str | None:
+        """The label of "nothing happens", when the models have one."""
+        return self.config.get("background")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,17 +76,9 @@ class Analysis:
             "video": dict(vars(self.video)),
             "config": self.config,
             "labels": self.labels,
-            "windows": [
-                {
-                    "start": w.span.start,
-                    "end": w.span.end,
-                    "scores": _pairs(w.scores),
-                    "streams": {name: _pairs(s) for name, s in w.streams.items()},
-                    "used": list(w.used),
-                    "measures": dict(w.measures),
-                }
-                for w in self.windows
-            ],
+            "windows": [_window(w) for w in self.windows],
+            "extra_windows": [_window(w) for w in self.extra],
+            "cuts": [round(t, 6) for t in self.cuts],
         }
 
     def to_json(self) -> bytes:
@@ -87,27 +87,33 @@ class Analysis:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "<predictions>") -> Analysis:
         try:
-            if data.get("schema") != SCHEMA:
+            if data.get("schema") not in READABLE:
                 raise PredictionsFormatError(
                     f"{source}: unknown predictions schema {data.get('schema')!r} (expected {SCHEMA})")
             v = data["video"]
             video = VideoMeta(str(v["path"]), float(v["duration"]), float(v["fps"]),
                               int(v["width"]), int(v["height"]))
-            windows = [
-                WindowPrediction(
-                    span=Span(float(w["start"]), float(w["end"])),
-                    scores=_unpairs(w["scores"]),
-                    streams={name: _unpairs(s) for name, s in w.get("streams", {}).items()},
-                    used=[str(u) for u in w.get("used", [])],
-                    measures=dict(w.get("measures", {})),
-                )
-                for w in data["windows"]
-            ]
-            return cls(video, [canonical(x) for x in data["labels"]], windows, dict(data.get("config", {})))
+            return cls(video, [canonical(x) for x in data["labels"]],
+                       [_unwindow(w) for w in data["windows"]], dict(data.get("config", {})),
+                       [_unwindow(w) for w in data.get("extra_windows", [])],
+                       [float(t) for t in data.get("cuts", [])])
         except PredictionsFormatError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as ex:
             raise PredictionsFormatError(f"{source}: not a phar predictions file ({type(ex).__name__}: {ex})") from ex
+
+
+def _window(w: WindowPrediction) -> dict[str, Any]:
+    return {"start": w.span.start, "end": w.span.end, "scores": _pairs(w.scores),
+            "streams": {name: _pairs(s) for name, s in w.streams.items()},
+            "used": list(w.used), "measures": dict(w.measures)}
+
+
+def _unwindow(w: dict[str, Any]) -> WindowPrediction:
+    return WindowPrediction(
+        span=Span(float(w["start"]), float(w["end"])), scores=_unpairs(w["scores"]),
+        streams={name: _unpairs(s) for name, s in w.get("streams", {}).items()},
+        used=[str(u) for u in w.get("used", [])], measures=dict(w.get("measures", {})))
 
 
 def _pairs(scores: Scores) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phar_cli.core.predictions import Analysis, WindowPrediction
+from phar_cli.core.timeline import timeline_of
 from phar_cli.spans import Span
 
 _EPS = 1e-6  # window bounds are rounded to the microsecond; never split on a rounding error
@@ -49,11 +50,15 @@ class _Run:
         return Segment(self.label, Span(self.start, self.end), score, coverage)
 
 
-def segments_of(analysis: Analysis, *, min_score: float = 0.0,
-                max_gap: float = 0.0) -> list[Segment]:
-    """The analysis as labelled segments (`phar.segments`): what every timestamps format,
-    chapter list and tag is made of."""
-    return merge_segments(analysis.windows, min_score=min_score, max_gap=max_gap)
+def segments_of(analysis: Analysis, *, min_score: float = 0.0, max_gap: float = 0.0,
+                background: bool = False) -> list[Segment]:
+    """The analysis as labelled segments (`phar.segments`): its timeline (refined boundaries,
+    see `core/timeline.py`) merged. Background is no action: its time is a gap unless
+    `background` asks for its segments too."""
+    pieces = timeline_of(analysis)
+    if not background and analysis.background:
+        pieces = [p for p in pieces if not p.top or p.top[0] != analysis.background]
+    return merge_segments(pieces, min_score=min_score, max_gap=max_gap)
 
 
 def merge_segments(windows: list[WindowPrediction], *, min_score: float = 0.0,

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phar_cli.core.predictions import Analysis
+from phar_cli.core.timeline import timeline_of
 
 
 @dataclass
@@ -20,9 +21,10 @@ class Tag:
 
 
 def video_tags(analysis: Analysis, topk: int | None = None, min_score: float = 0.0) -> list[Tag]:
-    """One tag per label that is top-1 somewhere, longest first.
+    """One tag per action label that is top-1 somewhere on the timeline, longest first.
 
-    Windows whose top score is under `min_score` (or that have no scores) count for no label.
+    Parts of the timeline (`core/timeline.py`) whose top score is under `min_score` (or that have
+    no scores) count for no label; background is never a tag.
     Order: seconds descending, then mean confidence descending, then label; `topk` keeps the
     first k (None keeps all). Seconds are compared at microsecond precision so that float sums
     of equal window lengths tie.
@@ -32,9 +34,9 @@ def video_tags(analysis: Analysis, topk: int | None = None, min_score: float = 0
     seconds: dict[str, float] = {}
     total: dict[str, float] = {}
     count: dict[str, int] = {}
-    for w in analysis.windows:
+    for w in timeline_of(analysis):
         top = w.top
-        if top is None or top[1] < min_score:
+        if top is None or top[1] < min_score or top[0] == analysis.background:
             continue
         label, score = top
         seconds[label] = seconds.get(label, 0.0) + w.span.duration

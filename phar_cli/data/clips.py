@@ -193,3 +193,42 @@ def val_videos(clips: Iterable[Clip], val_ratio: float = DEFAULT_VAL_RATIO, seed
         candidates = [v for v in videos if movable(v)] or videos
         move(min(candidates, key=lambda v: size[v]))
     return val
+
+
+def uncovered(covered: Iterable[Span], duration: float, margin: float = 0.0) -> list[Span]:
+    """The stretches of [0, duration] that no span in `covered` touches, kept `margin` seconds
+    away from every span (the video's own ends need no margin)."""
+    spans = sorted(covered)
+    gaps, t = [], 0.0
+    for span in spans:
+        start, end = t, span.start - margin
+        if end - start > _EPS:
+            gaps.append(Span(round(start, 6), round(end, 6)))
+        t = max(t, span.end + margin)
+    if duration - t > _EPS:
+        gaps.append(Span(round(t, 6), round(duration, 6)))
+    return gaps
+
+
+def background_clips(covered: dict[str, list[Span]], durations: dict[str, float], label: str, *,
+                     clip_len: float = DEFAULT_CLIP_LEN, margin: float = 1.0,
+                     limit: int | None = None, seed: int = 0,
+                     first_index: dict[str, int] | None = None) -> list[Clip]:
+    """Clips of `label` in the time annotations leave out: each video's uncovered stretches
+    (`uncovered`, `margin` from every annotation) cut like any segment (`clip_spans`), no overlap.
+    At most `limit` are kept, drawn with `random.Random(seed)` so the choice spreads over the
+    videos; they are numbered per video from `first_index[video]` on (after its action clips)."""
+    found: list[tuple[str, Span]] = []
+    for video in sorted(covered):
+        for gap in uncovered(covered[video], durations[video], margin):
+            found += [(video, span) for span in clip_spans(gap, clip_len)]
+    if limit is not None and len(found) > limit:
+        keep = sorted(random.Random(seed).sample(range(len(found)), limit))
+        found = [found[i] for i in keep]
+    counter = dict(first_index or {})
+    clips = []
+    for video, span in found:
+        index = counter.get(video, 0)
+        counter[video] = index + 1
+        clips.append(Clip(video, span, label, index))
+    return clips

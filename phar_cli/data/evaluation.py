@@ -22,13 +22,12 @@ from typing import Any
 
 from phar_cli.core.labels import canonical
 from phar_cli.core.predictions import Analysis, load_predictions
-from phar_cli.core.segments import merge_segments
+from phar_cli.core.segments import segments_of
 from phar_cli.data.annotations import RANGE_TOLERANCE, Annotation, Problem, read_annotations
 from phar_cli.defaults import VIDEO_EXTENSIONS
 from phar_cli.errors import AnnotationError, EvaluationError, InvalidOption, UsageError
 from phar_cli.spans import Span
 
-BACKGROUND = "background"  # the non-action class: a segment of it means nothing happens
 DEFAULT_IOU = 0.5
 DIGITS = 6
 _EPS = 1e-6      # span bounds are rounded to the microsecond; never score a rounding error
@@ -371,10 +370,9 @@ def _detection(truth: list[_Seg], predicted: list[_Seg], iou: float) -> SegmentC
 # --- files --------------------------------------------------------------------------------------
 
 def segments_of_analysis(analysis: Analysis) -> list[Labelled]:
-    """phar's answer for a video: its top-1 segments, without the non-action class (a
-    `background` segment means nothing happens there)."""
-    return [Labelled(s.label, s.span) for s in merge_segments(analysis.windows)
-            if canonical(s.label) != BACKGROUND]
+    """phar's answer for a video: the segments `phar timestamps` writes (refined boundaries, no
+    background: its time means nothing happens, as time no annotation covers does)."""
+    return [Labelled(s.label, s.span) for s in segments_of(analysis)]
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from phar_cli.core.labels import canonical
 from phar_cli.core.people import track_people
 from phar_cli.spans import Span
 from phar_cli.data.annotations import AnnotationSet, Problem, read_annotations
-from phar_cli.data.clips import Clip, plan_clips, split_by_video
+from phar_cli.data.clips import Clip, background_clips, plan_clips, split_by_video
 from phar_cli.data.layout import SCHEMA, STREAMS, DatasetLayout
 from phar_cli.data.report import StreamStats, class_distribution, distribution_chart
 from phar_cli.atomic import atomic_write_bytes
-from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, POSE_MODELS
+from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, POSE_MODELS
 from phar_cli.errors import InvalidOption, PharError
 from phar_cli.models.bundle import ModelOverrides
 from phar_cli.models.pose_backends import check_backend
@@ -58,12 +58,21 @@ class PrepareOptions:
     device: str = "auto"
     det_score_thr: float = 0.5
     pose_models: ModelOverrides = field(default_factory=ModelOverrides)
+    # Background: clips of the time no annotation covers, as one more class (None: none).
+    background: str | None = DEFAULT_BACKGROUND
+    background_ratio: float = 1.0   # at most this many times the mean clips of an action class
+    background_margin: float = 1.0  # seconds kept away from every annotation
 
     def __post_init__(self) -> None:
         for name in ("val_ratio", "audio_prune", "pose_score_thr", "pose_frame_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise InvalidOption(name, f"must be between 0 and 1 (got {value})")
+        for name in ("background_ratio", "background_margin"):
+            if getattr(self, name) < 0:
+                raise InvalidOption(name, f"must be >= 0 (got {getattr(self, name)})")
+        if self.background is not None:
+            self.background = canonical(self.background)
         check_backend(self.pose_backend)
 
     def pose_estimator(self) -> Any:
@@ -102,7 +111,8 @@ def prepare_dataset(videos_dir: str | Path, annotations: str | Path, output: str
     durations: dict[Path, float] = {}
 
     def duration_of(path: Path) -> float:
-        durations[path] = probe(path).duration
+        if path not in durations:
+            durations[path] = probe(path).duration
         return durations[path]
 
     found: AnnotationSet = read_annotations(annotations, videos_dir, labels=options.labels["rgb"],
@@ -113,16 +123,23 @@ def prepare_dataset(videos_dir: str | Path, annotations: str | Path, output: str
                            f"annotations ({len(found.problems)} problems reported)")
     train, val = split_by_video(clips, options.val_ratio, options.seed)
     split_of = {id(c): "train" for c in train} | {id(c): "val" for c in val}
+    background = _background_clips(annotations, videos_dir, found, clips, durations, duration_of,
+                                   options)
+    val_videos = {c.video for c in val}
+    for clip in background:  # a video's time stays on its side of the split
+        split_of[id(clip)] = "val" if clip.video in val_videos else "train"
+        (val if clip.video in val_videos else train).append(clip)
+    clips = sorted(clips + background, key=lambda c: (c.video, c.span.start, c.span.end))
+    labels = {s: list(options.labels[s]) + ([options.background] if background and
+                                             options.background not in options.labels[s] else [])
+              for s in STREAMS}
 
     layout.root.mkdir(parents=True, exist_ok=True)
     layout.manifest_path.unlink(missing_ok=True)  # the folder is not a dataset until the end
     for sub in (layout.audio_dir, layout.poses_dir, layout.root / "labels"):
         sub.mkdir(parents=True, exist_ok=True)
-    for stream in STREAMS:
-        atomic_write_bytes(layout.label_path(stream), "\n".join(options.labels[stream]).encode() + b"\n")
-
-    wanted = {s: {canonical(x) for x in options.labels[s]} for s in STREAMS}
-    index = {s: {lab: i for i, lab in enumerate(options.labels[s])} for s in STREAMS}
+    wanted = {s: {canonical(x) for x in labels[s]} for s in STREAMS}
+    index = {s: {lab: i for i, lab in enumerate(labels[s])} for s in STREAMS}
     rgb_rows: dict[str, list[str]] = {"train": [], "val": []}
     skeleton: list[dict[str, Any]] = []
     audio: list[tuple[float, str, str]] = []   # (loudness, row, split)
@@ -168,6 +185,11 @@ def prepare_dataset(videos_dir: str | Path, annotations: str | Path, output: str
         atomic_write_bytes(layout.rgb_list(split), _lines(rgb_rows[split]))
         atomic_write_bytes(layout.audio_list(split),
                            _lines([row for _, row, s in audio_kept if s == split]))
+    for s in STREAMS:  # a stream learns background only where it kept clips of it
+        if options.background in labels[s] and not any(c.label == options.background
+                                                       for c in kept[s]):
+            labels[s].remove(options.background)  # the last label: no other index moves
+        atomic_write_bytes(layout.label_path(s), "\n".join(labels[s]).encode() + b"\n")
     pose_split = {s: [e["frame_dir"] for e in skeleton if e["split"] == s] for s in ("train", "val")}
     for entry in skeleton:
         del entry["split"]
@@ -176,7 +198,7 @@ def prepare_dataset(videos_dir: str | Path, annotations: str | Path, output: str
 
     is_val = {id(c) for c in val}
     stats = {s: class_distribution(s, [c for c in kept[s] if id(c) not in is_val],
-                                   [c for c in kept[s] if id(c) in is_val], options.labels[s])
+                                   [c for c in kept[s] if id(c) in is_val], labels[s])
              for s in STREAMS}
     try:
         distribution_chart(stats, layout.report_png)
@@ -194,7 +216,10 @@ def prepare_dataset(videos_dir: str | Path, annotations: str | Path, output: str
         "seed": options.seed, "pose_backend": options.pose_backend,
         "pose_filter": {"score_thr": options.pose_score_thr, "frame_rate": options.pose_frame_rate},
         "audio_prune": options.audio_prune, "audio_features": options.audio_features,
-        "labels": options.labels,
+        "labels": labels,
+        "background": ({"label": options.background, "clips": len(background),
+                        "ratio": options.background_ratio, "margin": options.background_margin}
+                       if options.background else None),
         "videos": {"train": sorted({c.video for c in train}), "val": sorted({c.video for c in val})},
         "streams": {s: {"train": stats[s].total("train").clips, "val": stats[s].total("val").clips,
                         **stats[s].to_dict()} for s in STREAMS},
@@ -202,6 +227,30 @@ def prepare_dataset(videos_dir: str | Path, annotations: str | Path, output: str
     }
     atomic_write_bytes(layout.manifest_path, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return PrepareResult(DatasetLayout.open(layout.root), stats, found.problems)
+
+
+def _background_clips(annotations: str | Path, videos_dir: str | Path, found: AnnotationSet,
+                      clips: list[Clip], durations: dict[Path, float],
+                      duration_of: Callable[[Path], float], options: PrepareOptions) -> list[Clip]:
+    """Background clips of the annotated videos: their time that no annotation covers, any
+    label counted (a label outside the maps is still something happening), capped at
+    `background_ratio` times the mean clips of an action class."""
+    if options.background is None or options.background_ratio == 0:
+        return []
+    everything = read_annotations(annotations, videos_dir, duration_of=duration_of, overlap="keep")
+    covered: dict[str, list[Span]] = {key: [] for key in found.videos}
+    for ann in everything.annotations:
+        if ann.video in covered:
+            covered[ann.video].append(ann.span)
+    per_class = len(clips) / max(1, len({c.label for c in clips}))
+    first = {}
+    for clip in clips:
+        first[clip.video] = max(first.get(clip.video, 0), clip.index + 1)
+    return background_clips(covered, {k: durations[found.videos[k]] for k in covered},
+                            options.background, clip_len=options.clip_len,
+                            margin=options.background_margin,
+                            limit=round(options.background_ratio * per_class), seed=options.seed,
+                            first_index=first)
 
 
 def _frames(span: Span, info: Any) -> tuple[int, int]:

@@ -33,7 +33,9 @@ phase, disc clock phase, tone pitch (±3%), tone level (-20..-12 dBFS) and a fai
 Layout of a dataset video (`seconds_per_video` S, default 21): 1 s of nothing (background and a
 still disc, no figure, digital silence), then either one class for S - 2 s, or two classes of
 (S - 4) / 2 s each with 2 s of nothing between, then 1 s of nothing (so no segment touches the
-file's end). The second class of a two-class video is the class's partner (alpha-beta,
+file's end). Every second video then holds `background_seconds` (default 10) more of nothing:
+time no annotation covers, long enough for `phar prepare-data` to cut background clips from, as
+it does from any annotated video. The second class of a two-class video is the class's partner (alpha-beta,
 gamma-delta). Every alpha or beta video holds both: the two then share one look in every video,
 so no split by video can let the RGB stream tell them apart by a video's look (luck on a small
 validation set would otherwise beat the 0.75 bound). Every second gamma or delta video holds
@@ -84,6 +86,7 @@ DARK_BACKGROUNDS = ((0, 0, 0), (20, 20, 20), (40, 40, 40), (15, 20, 45), (45, 20
                     (20, 40, 25), (35, 35, 15), (40, 20, 40))
 CRF = 18  # libx264 quality: joint colours survive comfortably (they do even at 28)
 LEAD_GAP, MID_GAP = 1.0, 2.0  # seconds of nothing before the first and between two segments
+BACKGROUND_SECONDS = 10.0  # nothing at the end of every second video: a 7 s clip and its margins
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ def video_layout(n_classes: int, class_index: int, j: int,
 def make_dataset(folder: str | os.PathLike[str], *, videos_per_class: int = 6,
                  seconds_per_video: float = 21, size: tuple[int, int] = (160, 120),
                  fps: float = 15, seed: int = 0, formats: Sequence[str] = ("csv",),
+                 background_seconds: float = BACKGROUND_SECONDS,
                  workers: int | None = None) -> SyntheticDataset:
     """Write `folder/videos/*.mp4`, the annotations in `formats` and `folder/labels/*.txt`.
 
@@ -223,6 +227,8 @@ def make_dataset(folder: str | os.PathLike[str], *, videos_per_class: int = 6,
             look = random_look(rng)
             layout = video_layout(len(labels), c, j, seconds_per_video)
             parts = [(None if k is None else labels[k], sec) for k, sec in layout]
+            if i % 2 == 1 and background_seconds > 0:
+                parts.append((None, background_seconds))
             t = 0.0
             for label, sec in parts:
                 if label is not None:

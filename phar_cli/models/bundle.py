@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from phar_cli.defaults import POSE_MODELS
+from phar_cli.defaults import DEFAULT_BACKGROUND, POSE_MODELS
 from phar_cli.errors import ModelLoadError, ModelNotFound
 from phar_cli.models.pose_backends import needs_model_files
 from phar_cli.models.registry import PROJECT_ROOT, load_manifest, models_home
@@ -51,6 +51,7 @@ class Bundle:
     pose_backend: str
     overrides: ModelOverrides
     fusion: Path | None
+    background: str = DEFAULT_BACKGROUND  # the label its models learnt for "nothing happens"
 
 
 def needed_models(streams: tuple[str, ...], pose_backend: str = "mmpose") -> list[str]:
@@ -73,7 +74,8 @@ def load_bundle(folder: str | Path) -> Bundle:
             labels={n: str(folder / m["labels"]) for n, m in models.items() if m.get("labels")})
         fusion = folder / data["fusion"] if data.get("fusion") else None
         return Bundle(folder, str(data.get("name", folder.name)),
-                      str(data.get("pose_backend", "mmpose")), overrides, fusion)
+                      str(data.get("pose_backend", "mmpose")), overrides, fusion,
+                      str(data.get("background") or DEFAULT_BACKGROUND))
     except OSError as ex:
         raise ModelNotFound(f"{path}: no model bundle here ({ex.strerror or ex})") from ex
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as ex:
@@ -81,7 +83,7 @@ def load_bundle(folder: str | Path) -> Bundle:
 
 
 def write_bundle(folder: Path, name: str, models: dict[str, ModelFiles], pose_backend: str,
-                 fusion: Path | None) -> Path:
+                 fusion: Path | None, background: str | None = None) -> Path:
     """Describe trained models as a bundle that `--bundle FOLDER` loads (paths kept relative to
     the folder where they are inside it)."""
     from phar_cli.atomic import atomic_write_bytes
@@ -99,6 +101,8 @@ def write_bundle(folder: Path, name: str, models: dict[str, ModelFiles], pose_ba
             "models": {n: {"config": rel(f.config), "checkpoint": rel(f.checkpoint),
                            "labels": rel(f.labels)} for n, f in models.items()},
             "fusion": rel(fusion)}
+    if background:
+        data["background"] = background
     path = folder / "bundle.json"
     atomic_write_bytes(path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
     return path

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from phar_cli.core.predictions import Analysis, WindowPrediction
-from phar_cli.core.segments import merge_segments
+from phar_cli.core.segments import segments_of
+from phar_cli.core.timeline import timeline_of
 
 # tab20-like: distinct on a dark card and on each other
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -96,7 +97,7 @@ class Overlay:
         self.topk = topk
         self.duration = duration if duration > 0 else max(
             [w.span.end for w in analysis.windows] + [1.0])
-        self.windows = sorted(analysis.windows, key=lambda w: w.span.start)
+        self.windows = timeline_of(analysis)  # the refined parts, in time order
         self._starts = [w.span.start for w in self.windows]
         self.layout = layout(width, height, analysis.labels, topk, self.duration)
         self._strip = self._render_strip()
@@ -133,7 +134,7 @@ class Overlay:
         lay = self.layout
         strip = np.empty((lay.strip.h, lay.width, 3), np.uint8)
         strip[:] = NO_LABEL
-        for seg in merge_segments(self.windows):
+        for seg in segments_of(self.analysis):
             x0 = round(seg.start / self.duration * lay.width)
             x1 = round(seg.end / self.duration * lay.width)
             strip[:, x0:max(x1, x0 + 1)] = label_color(seg.label, self.analysis.labels)
@@ -159,7 +160,10 @@ class Overlay:
         else:
             used = "+".join(window.used) if window.used else "-"
             text(f"{_clock(window.span.start)}-{_clock(window.span.end)} {used}", lay.pad, baseline)
-            for row, (label, score) in enumerate(window.topk(self.topk), start=1):
+            nothing = window.top is not None and window.top[0] == self.analysis.background
+            if nothing:
+                text("nothing recognised", lay.pad, baseline + lay.line)
+            for row, (label, score) in enumerate([] if nothing else window.topk(self.topk), start=1):
                 y = baseline + row * lay.line
                 sw = max(3, lay.line // 2)
                 top = y - sw

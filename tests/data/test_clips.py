@@ -184,3 +184,33 @@ def test_degenerate_splits():
     assert split_by_video([]) == ([], [])
     with pytest.raises(ValueError):
         split_by_video(two, val_ratio=1.0)
+
+
+def test_uncovered_time_keeps_a_margin_from_every_annotation():
+    from phar_cli.data.clips import uncovered
+
+    covered = [Span(5.0, 10.0), Span(9.0, 12.0), Span(30.0, 31.0)]
+    assert uncovered(covered, 40.0, margin=1.0) == [Span(0.0, 4.0), Span(13.0, 29.0),
+                                                     Span(32.0, 40.0)]
+    assert uncovered([], 12.0) == [Span(0.0, 12.0)]
+    assert uncovered([Span(0.0, 12.0)], 12.0, margin=1.0) == []
+
+
+def test_background_clips_fill_the_gaps_capped_and_numbered_after_the_actions():
+    from phar_cli.data.clips import background_clips
+
+    covered = {"a.mp4": [Span(0.0, 10.0)], "b.mp4": [Span(20.0, 30.0)]}
+    durations = {"a.mp4": 40.0, "b.mp4": 30.0}
+    clips = background_clips(covered, durations, "background", clip_len=7.0, margin=1.0,
+                             first_index={"a.mp4": 2})
+    # a: 11-40 (29 s: 11-18, 18-25, 25-32, 32-39; 1 s left); b: 0-19 (0-7, 7-14, then 12-19
+    # ending at the gap's end, 5 s >= half a clip being left)
+    assert [(c.video, c.span.start, c.span.end) for c in clips] == [
+        ("a.mp4", 11.0, 18.0), ("a.mp4", 18.0, 25.0), ("a.mp4", 25.0, 32.0), ("a.mp4", 32.0, 39.0),
+        ("b.mp4", 0.0, 7.0), ("b.mp4", 7.0, 14.0), ("b.mp4", 12.0, 19.0)]
+    assert [c.index for c in clips if c.video == "a.mp4"] == [2, 3, 4, 5]
+    assert {c.label for c in clips} == {"background"}
+    capped = background_clips(covered, durations, "background", limit=3, seed=1)
+    again = background_clips(covered, durations, "background", limit=3, seed=1)
+    assert len(capped) == 3 and capped == again
+    assert background_clips({"a.mp4": [Span(0.0, 35.0)]}, {"a.mp4": 40.0}, "background") == []

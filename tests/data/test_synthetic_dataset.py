@@ -14,7 +14,8 @@ import pytest
 
 from phar_cli.core.labels import read_label_map
 from phar_cli.data.synthetic_dataset import (
-    CLASSES, LABEL_MAPS, class_scene, make_composed_video, make_dataset, random_look,
+    BACKGROUND_SECONDS, CLASSES, LABEL_MAPS, class_scene, make_composed_video, make_dataset,
+    random_look,
 )
 from phar_cli.media.audio import SAMPLE_RATE, load_waveform
 from phar_cli.media.decode import FrameReader
@@ -86,7 +87,8 @@ def test_writes_videos_annotations_and_label_maps(dataset):
     assert {len(v) for v in by_video.values()} == {1, 2}  # some videos hold two classes
     for name, segs in by_video.items():
         info = probe(folder / "videos" / name)
-        assert info.duration == pytest.approx(10, abs=0.1) and info.has_audio
+        tail = BACKGROUND_SECONDS if int(name[len("video_"):-len(".mp4")]) % 2 else 0.0
+        assert info.duration == pytest.approx(10 + tail, abs=0.1) and info.has_audio  # + nothing
         assert segs[0].start >= 1 and segs[-1].end <= info.duration - 1  # nothing at both ends
         for a, b in zip(segs, segs[1:]):
             assert b.start - a.end == pytest.approx(2)  # and between two classes

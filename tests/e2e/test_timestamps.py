@@ -11,6 +11,7 @@ import pytest
 from phar_cli.core.fusion import DEFAULT_WEIGHTS
 from phar_cli.core.gates import DEFAULT_LOUDNESS_THR
 from phar_cli.core.predictions import SCHEMA, load_predictions
+from phar_cli.core.timeline import timeline_of
 
 from tests.conftest import run_phar
 
@@ -67,8 +68,26 @@ def test_each_gate_runs_or_skips_its_stream_per_window(full_run):
                for w in analysis.windows)
 
 
-def test_fused_scores_are_the_weighted_rescaled_sum_of_the_streams(full_run):
+def test_fused_scores_are_the_weighted_mean_over_the_streams_that_know_each_label(full_run):
     analysis = load_predictions(full_run[0])
+    assert analysis.config["fusion_rule"] == "known"
+    for w in analysis.windows:
+        streams = {s: dict(scores) for s, scores in w.streams.items()}
+        for label, fused in w.scores:
+            knowing = [s for s in w.used if label in streams[s]]
+            expected = (sum(DEFAULT_WEIGHTS[s] * streams[s][label] for s in knowing)
+                        / sum(DEFAULT_WEIGHTS[s] for s in knowing))
+            assert fused == pytest.approx(expected, abs=2e-6)
+
+
+def test_seed_rule_fuses_as_the_seed_did(small_bundle, videos, tmp_path, capsys):
+    out = tmp_path / "seed.json"
+    code, _, err = run_phar(["-q", "timestamps", videos["loud_then_silent"], "-o", out,
+                             "--pose-score-thr", "0", "--fusion-rule", "seed", "--no-refine",
+                             *small_bundle.args("rgb_gated")], capsys)
+    assert code == 0, err
+    analysis = load_predictions(out)
+    assert analysis.config["fusion_rule"] == "seed"
     for w in analysis.windows:
         total = sum(DEFAULT_WEIGHTS[s] for s in w.used)
         streams = {s: dict(scores) for s, scores in w.streams.items()}
@@ -126,7 +145,7 @@ def test_tags_table_and_json(full_run, capsys):
     tags = orjson.loads(stdout)["tags"]
     analysis = load_predictions(full_run[0])
     top = {}
-    for w in analysis.windows:
+    for w in timeline_of(analysis):  # the refined parts: what the segments are made of
         top[w.top[0]] = top.get(w.top[0], 0.0) + w.span.duration
     expected = sorted(top.items(), key=lambda kv: -kv[1])[:2]
     assert [(t["label"], t["seconds"]) for t in tags] == [

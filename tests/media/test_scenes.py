@@ -1,0 +1,20 @@
+"""Shot cuts from ffmpeg's scene-change filter: hard cuts found to the frame, nothing else."""
+from __future__ import annotations
+
+import pytest
+
+from phar_cli.media.probe import probe
+from phar_cli.media.scenes import shot_cuts
+from phar_cli.media.synthetic import Scene, make_video
+
+
+def test_hard_cuts_are_found_at_their_frame(tmp_path):
+    video = make_video(tmp_path / "cuts.mp4", size=(160, 120), fps=25, segments=[
+        Scene(4.0, (20, 20, 60), "circle", 440.0), Scene(3.0, (210, 200, 150), "left-right", 440.0),
+        Scene(3.0, (20, 60, 20), "circle", 440.0)])
+    assert shot_cuts(video, probe(video)) == pytest.approx([4.0, 7.0], abs=1 / 25)
+
+
+def test_one_shot_has_no_cut(tmp_path):
+    video = make_video(tmp_path / "one.mp4", 6.0, size=(160, 120), fps=25)
+    assert shot_cuts(video) == []
