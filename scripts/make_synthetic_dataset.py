@@ -5,6 +5,7 @@
     python scripts/make_synthetic_dataset.py data/synthetic --videos-per-class 2 --seconds 14 \\
         --size 320x240 --fps 15 --seed 1 --format csv --format via
     python scripts/make_synthetic_dataset.py composed.mp4 --compose alpha:14,delta:14,beta:14
+    python scripts/make_synthetic_dataset.py c.mp4 --compose -:5,alpha:12.5 --truth c.csv
 Classes, what each stream can tell apart, and the layout: phar_cli/data/synthetic_dataset.py.
 """
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
-from phar_cli.data.synthetic_dataset import CLASSES, FORMATS, make_composed_video, make_dataset
+from phar_cli.data.synthetic_dataset import (BACKGROUND_SECONDS, CLASSES, FORMATS, composed_segments,
+                                             make_composed_video, make_dataset, write_plain_csv)
 from phar_cli.errors import PharError
 
 
@@ -50,17 +53,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compose", type=parse_parts, metavar="PARTS",
                         help=f"write one video of consecutive parts instead, e.g. "
                         f"alpha:14,-:3,delta:14 ('-' = nothing); classes {', '.join(CLASSES)}")
+    parser.add_argument("--truth", metavar="CSV",
+                        help="with --compose: also write its parts as annotations (video,start,"
+                        "end,label: what phar prepare-data and phar eval read)")
+    parser.add_argument("--background-seconds", type=float, default=BACKGROUND_SECONDS,
+                        help="nothing at the end of every second dataset video (background clips)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
         if args.compose:
             path = make_composed_video(args.output, args.compose, size=args.size, fps=args.fps,
                                        seed=args.seed)
+            if args.truth:
+                write_plain_csv(Path(args.truth), composed_segments(path.name, args.compose))
             print(path)
             return 0
         dataset = make_dataset(args.output, videos_per_class=args.videos_per_class,
                                seconds_per_video=args.seconds, size=args.size, fps=args.fps,
-                               seed=args.seed, formats=tuple(args.formats or ("csv",)))
+                               seed=args.seed, formats=tuple(args.formats or ("csv",)),
+                               background_seconds=args.background_seconds)
     except (PharError, ValueError) as ex:
         print(f"error: {ex}", file=sys.stderr)
         return 1

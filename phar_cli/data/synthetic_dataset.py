@@ -182,6 +182,16 @@ def make_composed_video(path: str | os.PathLike[str], parts: Sequence[tuple[str 
     return make_video(path, fps=fps, size=size, segments=scenes, seed=seed, crf=CRF)
 
 
+def composed_segments(video: str, parts: Sequence[tuple[str | None, float]]) -> list[Segment]:
+    """The annotated segments of a composition (the parts that are not nothing)."""
+    out, t = [], 0.0
+    for label, seconds in parts:
+        if label is not None:
+            out.append(Segment(video, round(t, 6), round(t + seconds, 6), label))
+        t += seconds
+    return out
+
+
 def video_layout(n_classes: int, class_index: int, j: int,
                  seconds: float) -> list[tuple[int | None, float]]:
     """Parts (class index or None for nothing, seconds) of the j-th video of a class.

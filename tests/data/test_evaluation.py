@@ -9,7 +9,8 @@ import pytest
 
 from phar_cli.core.predictions import Analysis, VideoMeta, WindowPrediction
 from phar_cli.core.segments import merge_segments
-from phar_cli.data.evaluation import (BACKGROUND, Labelled, combine, evaluate, evaluate_files,
+from phar_cli.defaults import DEFAULT_BACKGROUND as BACKGROUND
+from phar_cli.data.evaluation import (Labelled, combine, evaluate, evaluate_files,
                                       segments_of_analysis)
 from phar_cli.data.synthetic_dataset import (Segment, write_plain_csv, write_via_csvs,
                                              write_via_project)
@@ -242,7 +243,8 @@ def analysis(path: str, duration: float, *windows: tuple[float, float, str]) -> 
     for start, end, label in windows:
         rest = [lab for lab in LABELS if lab != label]
         out.append(WindowPrediction(Span(start, end), [(label, 0.8)] + [(r, 0.1) for r in rest]))
-    return Analysis(VideoMeta(path, duration, 30.0, 160, 120), list(LABELS), out)
+    return Analysis(VideoMeta(path, duration, 30.0, 160, 120), list(LABELS), out,
+                    {"background": BACKGROUND})  # as an engine whose models know it records
 
 
 def write_predictions(path: Path, result: Analysis) -> Path:
