@@ -62,6 +62,7 @@ class AnalysisArgs:
     resolution: float = RefineOptions.resolution
     snap_to_cuts: float = RefineOptions.snap_to_cuts
     stride: Optional[float] = None
+    vr: str = "auto"
 
 
 def _option(name: str, kind: Any, value: Any, help: str, panel: str, **extra: Any) -> inspect.Parameter:
@@ -133,6 +134,10 @@ _PARAMS = [
             "between, inside the person's box (faster; 1: every frame).", SPEED, min=1),
     _option("precision", str, _E("precision"),
             "Model arithmetic: fp32 (reference), bf16 autocast (CPU or CUDA), fp16 (CUDA).", SPEED),
+    _option("vr", str, _E("vr"),
+            "Stereo VR video: auto (a file-name marker such as _180, _LR, _SBS, _TB, _3dh; the "
+            "frame's shape decides the layout), off, sbs or tb. One eye (left/top) is analysed.",
+            ANALYSIS),
     _option("label_maps", Optional[str], None,
             "Label maps: 'rgb=FILE,skeleton=FILE,audio=FILE' or three files (rgb,skeleton,audio).",
             MODELS),
@@ -192,7 +197,7 @@ def engine_kwargs(a: AnalysisArgs) -> dict[str, Any]:
         threads=a.threads, det_size=a.det_size, det_proposals=a.det_proposals,
         det_every=a.det_every, pose_every=a.pose_every, precision=a.precision,
         fusion_rule=a.fusion_rule, calibrate=a.calibration, refine=a.refine,
-        resolution=a.resolution, snap_to_cuts=a.snap_to_cuts, stride=a.stride)
+        resolution=a.resolution, snap_to_cuts=a.snap_to_cuts, stride=a.stride, vr=a.vr)
 
 
 def build_options(a: AnalysisArgs) -> EngineOptions:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -60,6 +60,18 @@ def batch(
     report: Annotated[bool, typer.Option("--report", help=(
         "Print OUTDIR's summary from its catalog (done, failed with reasons, hours of video, "
         "throughput) and exit."))] = False,
+    stash: Annotated[Optional[str], typer.Option(help=(
+        "Push each video to this Stash server as it finishes (see phar stash push; a rerun "
+        "pushes only what is new or changed)."), rich_help_panel="Stash")] = None,
+    stash_api_key_file: Annotated[Optional[Path], typer.Option(help=(
+        "A file holding Stash's API key (default $PHAR_STASH_API_KEY)."),
+        rich_help_panel="Stash")] = None,
+    stash_settings: Annotated[Optional[Path], typer.Option(help=(
+        "Per-label rules for Stash, a .csv or .toml file (README: Stash)."),
+        rich_help_panel="Stash")] = None,
+    stash_path_map: Annotated[Optional[list[str]], typer.Option(help=(
+        "LOCAL=REMOTE: a folder here as the Stash server sees it (repeatable)."),
+        rich_help_panel="Stash")] = None,
     *,
     analysis: AnalysisArgs,
 ) -> None:
@@ -108,8 +120,10 @@ def batch(
                          ray_cpus=parse_resources(ray_cpus, streams, "ray_cpus"),
                          ray_gpus=parse_resources(ray_gpus, streams, "ray_gpus"),
                          verbose=STATE.verbose)
+    pusher = _stash_pusher(stash, stash_api_key_file, stash_settings, stash_path_map)
     with BatchView(err, quiet=STATE.quiet, verbose=STATE.verbose) as view:
-        runner = BatchRunner(engine_options, outputs, output, pool, rehash=rehash, on_event=view)
+        runner = BatchRunner(engine_options, outputs, output, pool, rehash=rehash, on_event=view,
+                             stash=pusher)
         with stop_on_signals(runner) as signals:
             summary = runner.run(inputs)
     print_summary(out, summary)
@@ -117,3 +131,23 @@ def batch(
         raise typer.Exit(128 + signals[0])
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _stash_pusher(url: str | None, key_file: Path | None, settings: Path | None,
+                  path_maps: list[str] | None) -> Any:
+    """The Stash side of `--stash`, checked (server reachable, key accepted) before any video is
+    analysed; None without `--stash`."""
+    if url is None:
+        if key_file or settings or path_maps:
+            raise UsageError("--stash-api-key-file, --stash-settings and --stash-path-map need "
+                             "--stash URL")
+        return None
+    from phar_cli.batch.stash.api import StashApi
+    from phar_cli.batch.stash.client import StashClient, api_key
+    from phar_cli.batch.stash.paths import parse_path_maps
+    from phar_cli.batch.stash.push import BatchPusher, PushOptions
+    from phar_cli.batch.stash.settings import load_settings
+
+    api = StashApi(StashClient(url, api_key(key_file)))
+    api.end_seconds  # the first request: an unreachable server or a wrong key is one line now
+    return BatchPusher(api, PushOptions(load_settings(settings), parse_path_maps(path_maps or [])))

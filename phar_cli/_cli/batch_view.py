@@ -96,6 +96,14 @@ class BatchView:
                    "them; they are redone next time)") if event.total else ""
         self.console.print(f"[yellow]Stopping[/]{running}", highlight=False)
 
+    def _on_pushed(self, event: BatchEvent) -> None:
+        assert event.item is not None
+        if event.status in ("no-scene", "failed"):
+            self.print(f"[yellow]stash: {escape(str(event.item.input.path))}: "
+                       f"{escape(event.error or event.status or '')}[/]")
+        elif self.verbose:
+            self.print(f"stash: {event.status}: {escape(str(event.item.input.path))}")
+
     def _on_end(self, event: BatchEvent) -> None:
         item = event.item
         assert item is not None

@@ -2,7 +2,6 @@
 table per scene for a dry run, one line per scene otherwise, JSON with --json)."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -11,14 +10,13 @@ import orjson
 import typer
 from rich.table import Table
 
-from phar_cli._cli.common import STATE, Bars, Command, Group, check_output, err, one_line, out, progress_bars, say
-from phar_cli.errors import PharError
+from phar_cli._cli.common import (STATE, Bars, Command, Group, check_output, err, one_line, out,
+                                  progress_bars, say)
+from phar_cli.batch.stash.client import KEY_ENV
 
-app = typer.Typer(cls=Group, help="Stash: write phar's segments as scene markers and tags, read the markers "
-                       "people made back as training annotations.", no_args_is_help=True)
-
-KEY_ENV = "PHAR_STASH_API_KEY"
-
+app = typer.Typer(cls=Group, help="Stash: write phar's segments as scene markers and tags, read "
+                                  "the markers people made back as training annotations.",
+                  no_args_is_help=True)
 
 Url = Annotated[str, typer.Option(
     "--url", envvar="PHAR_STASH_URL", help="The Stash server (default $PHAR_STASH_URL, else "
@@ -144,23 +142,9 @@ def _maps(texts: Optional[list[str]]) -> Any:
 
 def _api(url: str, key_file: Optional[Path], timeout: float, retries: int) -> Any:
     from phar_cli.batch.stash.api import StashApi
-    from phar_cli.batch.stash.client import StashClient
+    from phar_cli.batch.stash.client import StashClient, api_key
 
-    return StashApi(StashClient(url, _api_key(key_file), timeout=timeout, retries=retries))
-
-
-def _api_key(path: Optional[Path]) -> Optional[str]:
-    """From the file when one is given, else from the environment; never echoed."""
-    if path is None:
-        return os.environ.get(KEY_ENV, "").strip() or None
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as ex:
-        why = ex.strerror if isinstance(ex, OSError) and ex.strerror else type(ex).__name__
-        raise PharError(f"{path}: cannot read the API key file ({why})") from None
-    if not text:
-        raise PharError(f"{path}: the API key file is empty")
-    return text.splitlines()[0].strip()
+    return StashApi(StashClient(url, api_key(key_file), timeout=timeout, retries=retries))
 
 
 def _print_json(data: dict[str, Any]) -> None:

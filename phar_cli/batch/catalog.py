@@ -75,6 +75,12 @@ CREATE TABLE IF NOT EXISTS analyses (
     error TEXT, worker TEXT, started_at REAL NOT NULL, finished_at REAL, seconds REAL
 );
 CREATE INDEX IF NOT EXISTS analyses_video ON analyses(video_id);
+CREATE TABLE IF NOT EXISTS stash_pushes (
+    video_id INTEGER PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+    push_hash TEXT NOT NULL,        -- server, settings and path maps (never the API key)
+    predictions_sha TEXT NOT NULL,  -- of the predictions file pushed
+    status TEXT NOT NULL, scene_id TEXT, error TEXT, pushed_at REAL NOT NULL
+);
 """
 
 
@@ -258,6 +264,18 @@ class Catalog:
                  *timing, now, video_id))
             db.execute("UPDATE analyses SET status='done', worker=?, finished_at=?, seconds=?"
                        " WHERE id=?", (worker, now, seconds, attempt))
+
+    def pushed(self, video_id: int) -> tuple[str, str, str] | None:
+        """(push hash, predictions sha256, status) of the video's last push to Stash."""
+        row = self.conn.execute("SELECT push_hash, predictions_sha, status FROM stash_pushes"
+                                 " WHERE video_id=?", (video_id,)).fetchone()
+        return tuple(row) if row else None
+
+    def record_push(self, video_id: int, push_hash: str, predictions_sha: str, status: str,
+                    scene_id: str | None, error: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO stash_pushes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (video_id, push_hash, predictions_sha, status, scene_id, error, time.time()))
 
     def failed(self, video_id: int, attempt: int, error: str, worker: str | None = None,
                seconds: float | None = None) -> None:

@@ -28,6 +28,7 @@ from phar_cli.batch.worker import Job, one_line
 from phar_cli.core.engine import EngineOptions
 from phar_cli.core.predictions import Analysis, load_predictions
 from phar_cli.errors import PharError, UsageError
+from phar_cli.models.download import sha256_file
 from phar_cli.atomic import is_temp_name
 
 
@@ -35,7 +36,8 @@ from phar_cli.atomic import is_temp_name
 class BatchEvent:
     """What the runner tells its caller. kind: scan (done/total files looked at), plan, started
     (an executor is up: `message` says which), begin (a video dispatched), end (a video finished:
-    `status` done/rendered/failed/abandoned), stopping."""
+    `status` done/rendered/failed/abandoned), pushed (to Stash: `status` pushed/unchanged/
+    no-scene/failed), stopping."""
 
     kind: str
     item: PlanItem | None = None
@@ -77,8 +79,10 @@ class FatalWorkerError(PharError):
 class BatchRunner:
     def __init__(self, engine: EngineOptions, outputs: OutputOptions, outdir: Path,
                  executor: Executor, *, rehash: bool = False,
-                 on_event: Callable[[BatchEvent], None] | None = None) -> None:
+                 on_event: Callable[[BatchEvent], None] | None = None,
+                 stash: Any = None) -> None:
         self.engine = engine
+        self.stash = stash  # a `stash.push.BatchPusher`: each video pushed once it is written
         self.outputs = outputs
         self.outdir = Path(outdir)
         self.executor = executor
@@ -135,6 +139,9 @@ class BatchRunner:
     # -- the loop -----------------------------------------------------------------------------
 
     def _run(self, catalog: Catalog, plan: Plan, todo: list[PlanItem], summary: BatchSummary) -> None:
+        for item in plan.items:  # done before: pushed now if not yet, or pushed otherwise
+            if item.action == "skip" and not self._stopping:
+                self._push(catalog, item)
         queue: deque[PlanItem] = deque()
         for item in todo:  # renders first: no model, no worker, seconds for a whole library
             if item.action == "render" and not self._stopping:
@@ -203,6 +210,7 @@ class BatchRunner:
         summary.analysed += 1
         summary.video_seconds += analysis.video.duration
         self.on_event(BatchEvent("end", item=item, status="done"))
+        self._push(catalog, item)
 
     def _render(self, catalog: Catalog, plan: Plan, item: PlanItem, summary: BatchSummary) -> bool:
         """Rewrite a done video's outputs from its predictions JSON; False: analyse it instead."""
@@ -215,6 +223,7 @@ class BatchRunner:
             return False
         summary.rendered += 1
         self.on_event(BatchEvent("end", item=item, status="rendered"))
+        self._push(catalog, item)
         return True
 
     def _write(self, catalog: Catalog, plan: Plan, item: PlanItem, attempt: int,
@@ -231,6 +240,21 @@ class BatchRunner:
                      worker=result["worker"] if result else None,
                      segments=[s.to_dict() for s in written.segments],
                      tags=[t.to_dict() for t in written.tags])
+
+    def _push(self, catalog: Catalog, item: PlanItem) -> None:
+        """The video's predictions to Stash, unless pushed before as they are with the same
+        settings. A video without a scene is recorded and tried again next run; a server error
+        stops the batch (every later push would fail the same way)."""
+        if self.stash is None:
+            return
+        predictions = self.outdir / f"{item.input.relpath}.json"
+        digest = sha256_file(predictions)
+        if not self.stash.needed(catalog.pushed(item.video_id), digest):
+            return
+        result = self.stash.push(predictions, str(item.input.path))
+        catalog.record_push(item.video_id, self.stash.digest, digest, result.status,
+                            result.scene_id, result.error)
+        self.on_event(BatchEvent("pushed", item=item, status=result.status, error=result.error))
 
     def _failed(self, catalog: Catalog, item: PlanItem, attempt: int, error: str,
                 summary: BatchSummary, result: dict[str, Any] | None = None) -> None:

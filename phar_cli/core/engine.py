@@ -31,6 +31,7 @@ from phar_cli.core.skeleton import window_poses
 from phar_cli.core.windows import plan_strided, plan_windows
 from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, STREAMS
 from phar_cli.errors import InvalidOption, PharError, UsageError
+from phar_cli.media.vr import check_vr, stereo_layout
 from phar_cli.models.bundle import ModelFiles  # noqa: F401 - also importable from here
 from phar_cli.spans import Span
 
@@ -74,6 +75,7 @@ class EngineOptions:
     resolution: float = RefineOptions.resolution
     snap_to_cuts: float = RefineOptions.snap_to_cuts
     stride: float | None = None
+    vr: str = "auto"  # stereo VR frames: one eye analysed (media/vr.py); auto needs a name marker
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.streams if s not in STREAMS]
@@ -98,6 +100,7 @@ class EngineOptions:
         check_backend(self.pose_backend)
         self.precision = parse_precision(self.precision)
         check_rule(self.fusion_rule)
+        check_vr(self.vr)
         RefineOptions(self.resolution, self.snap_to_cuts)  # checks them
         if self.stride is not None and not 0 < self.stride <= self.subclip_len:
             raise InvalidOption("stride", f"must be above 0 and at most the window length "
@@ -121,7 +124,8 @@ SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {
 LEGACY_VALUES: dict[str, Any] = {"fusion_rule": "seed", "temperatures": {},
                                  "background": DEFAULT_BACKGROUND, "refine": False,
                                  "resolution": RefineOptions.resolution,
-                                 "snap_to_cuts": RefineOptions.snap_to_cuts, "stride": None}
+                                 "snap_to_cuts": RefineOptions.snap_to_cuts, "stride": None,
+                                 "vr": "auto"}
 
 
 class Engine:
@@ -138,6 +142,7 @@ class Engine:
             torch.set_num_threads(options.threads)
         self._models: dict[str, Any] = {}
         self._readers: dict[int | None, Any] = {}
+        self._eye: str | None = None  # the stereo layout of the video being analysed
         self.labels = {s: read_label_map(self._files(s).labels) for s in options.streams}
 
     def _files(self, name: str) -> ModelFiles:
@@ -203,6 +208,10 @@ class Engine:
         if not spans:
             raise VideoTooShort(f"{path}: video is {info.duration:.2f} s long, shorter than the "
                                 f"{o.min_last_window:g} s minimum window; nothing to analyse")
+        self._eye = stereo_layout(path, info.width, info.height, o.vr)
+        if self._eye:
+            log.info("%s: stereo VR (%s), the %s eye is analysed", path, self._eye,
+                     "left" if self._eye == "sbs" else "top")
         self._readers = {}  # one open reader per decode size, for the grid and every extra window
         try:
             windows = self._windows(path, info, spans, progress, gated)
@@ -220,8 +229,10 @@ class Engine:
         finally:
             self._readers = {}
         video = VideoMeta(path, info.duration, float(info.fps), info.width, info.height)
-        return Analysis(video, self.analysis_labels, windows, self.describe(planned),
-                        extra=extra, cuts=cuts)
+        config = self.describe(planned)
+        if self._eye:
+            config["vr"] = self._eye
+        return Analysis(video, self.analysis_labels, windows, config, extra=extra, cuts=cuts)
 
     def _windows(self, path: str, info: Any, spans: list[Span], progress: Progress,
                  gated: bool) -> list[WindowPrediction]:
@@ -256,7 +267,8 @@ class Engine:
         from phar_cli.media.decode import FrameReader
 
         if short_side not in self._readers:
-            self._readers[short_side] = FrameReader(path, short_side=short_side, info=info)
+            self._readers[short_side] = FrameReader(path, short_side=short_side, info=info,
+                                                    eye=self._eye)
         return self._readers[short_side]
 
     def describe(self, planned: bool = True) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import orjson
 
 from phar_cli.core.labels import canonical
 from phar_cli.core.legacy import seed_windows
-from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, STREAMS  # noqa: F401 - STREAMS: old import path
+from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, STREAMS  # noqa: F401
 from phar_cli.errors import PredictionsFormatError, PredictionsMismatch
 from phar_cli.spans import Span
 
@@ -67,8 +67,10 @@ class Analysis:
 
     @property
     def background(self) -> str | None:
-        """The label of "nothing happens", when the models have one."""
-        return self.config.get("background")
+        """The label of "nothing happens", when the models have one (the analysis records its
+        name; a label called `background` is one in files that do not)."""
+        return self.config.get("background") or (
+            DEFAULT_BACKGROUND if DEFAULT_BACKGROUND in self.labels else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -16,6 +16,7 @@ import numpy as np
 from phar_cli.spans import Span
 from phar_cli.errors import VideoOpenError
 from phar_cli.media.probe import VideoInfo, probe
+from phar_cli.media.vr import eye_size
 
 UNIFORM_TEST_SEED = 255  # UniformSampleFrames(seed=255): test mode reseeds before every call
 
@@ -24,14 +25,21 @@ class FrameReader:
     """One open video at one target size; `frames(indices)` returns upright RGB frames.
 
     `short_side` scales so the display short side equals it, keeping the aspect ratio; None
-    decodes at the native size.
+    decodes at the native size. `eye` ('sbs' or 'tb', see `media/vr.py`) returns only the left
+    or top half of a stereo frame, `short_side` then applying to that eye.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, short_side: int | None = None,
-                 num_threads: int = 1, info: VideoInfo | None = None) -> None:
+                 num_threads: int = 1, info: VideoInfo | None = None,
+                 eye: str | None = None) -> None:
         self.path = str(path)
         self.info = info if info is not None else probe(self.path)
-        self.width, self.height = target_size(self.info.width, self.info.height, short_side)
+        self.eye = eye
+        eye_w, eye_h = target_size(*eye_size(eye, self.info.width, self.info.height), short_side)
+        # decode both eyes at the size that gives this eye its size, then keep the one
+        self.width = eye_w * 2 if eye == "sbs" else eye_w
+        self.height = eye_h * 2 if eye == "tb" else eye_h
+        self.eye_width, self.eye_height = eye_w, eye_h
         try:
             from decord import VideoReader
         except ImportError as ex:
@@ -51,13 +59,16 @@ class FrameReader:
     def frames(self, indices: Sequence[int]) -> np.ndarray:
         """Frames at `indices` (clamped into the video) as (N, H, W, 3) uint8 RGB."""
         if len(indices) == 0:
-            return np.empty((0, self.height, self.width, 3), np.uint8)
+            return np.empty((0, self.eye_height, self.eye_width, 3), np.uint8)
         safe = np.clip(np.asarray(indices, dtype=np.int64), 0, self.frame_count - 1)
         try:
             batch = self._reader.get_batch(safe.tolist()).asnumpy()
         except Exception as ex:
             raise VideoOpenError(f"{self.path}: decoding frames failed ({_short(ex)})") from ex
-        return self._upright(batch)
+        batch = self._upright(batch)
+        if self.eye is None:
+            return batch
+        return np.ascontiguousarray(batch[:, :self.eye_height, :self.eye_width])
 
     def _upright(self, batch: np.ndarray) -> np.ndarray:
         """A decord that returns coded (unrotated) frames gets them turned here."""

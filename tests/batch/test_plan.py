@@ -104,3 +104,16 @@ def test_the_batch_library_imports_no_cli_toolkit_and_no_models():
             "print(sorted(m for m in ('typer', 'rich', 'torch', 'mmaction', 'ray') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_options_added_later_count_only_away_from_what_came_before(tmp_path):
+    from phar_cli.core.engine import LEGACY_VALUES
+
+    before = analysis_identity(options(tmp_path, **LEGACY_VALUES))[1]
+    for name in LEGACY_VALUES:  # at the values that reproduce older analyses: not in the identity
+        assert f'"{name}"' not in before
+    now, text, _ = analysis_identity(options(tmp_path))  # today's defaults: known rule, refined
+    assert '"fusion_rule":"known"' in text and '"refine":true' in text
+    assert analysis_identity(options(tmp_path, resolution=0.5))[0] != now
+    assert analysis_identity(options(tmp_path, temperatures={"fused": 0.7}))[0] != now
+    assert analysis_identity(options(tmp_path, stride=1.0))[0] != now

@@ -88,3 +88,33 @@ def test_labels_outside_ascii_do_not_break_drawing():
     frame = np.zeros((120, 160, 3), np.uint8)
     Overlay(a, 160, 120, 7.0).draw(frame, 1.0)
     assert frame.any()
+
+
+def test_where_the_models_see_nothing_the_card_says_so_and_the_strip_is_bare():
+    labels = ["doggy", "background"]
+    nothing = hand_analysis("v.mp4", 14.0, [("doggy", 0.9), ("background", 0.95)], 7.0, labels,
+                            used=["rgb"])
+    nothing.config["background"] = "background"
+    overlay = Overlay(nothing, 640, 360, 14.0, topk=2)
+    texts = []
+    original = overlay._render_card
+
+    def capture(window):
+        texts.append(window.top[0] if window else None)
+        return original(window)
+
+    overlay._render_card = capture
+    cards = {}
+    for t in (3.0, 10.0):
+        frame = np.zeros((360, 640, 3), np.uint8)
+        overlay.draw(frame, t)
+        cards[t] = overlay.layout.card.view(frame).copy()
+    assert texts == ["doggy", "background"]
+    def swatch_pixels(card, label):  # a label row starts with a swatch of the label's colour
+        return int((card == np.array(label_color(label, labels), np.uint8)).all(axis=2).sum())
+    assert swatch_pixels(cards[3.0], "doggy") > 0
+    assert swatch_pixels(cards[10.0], "background") == swatch_pixels(cards[10.0], "doggy") == 0
+    strip = overlay._strip
+    right = strip[:, strip.shape[1] * 3 // 4]
+    left = strip[:, strip.shape[1] // 4]
+    assert not np.array_equal(left[2], right[2])  # the doggy part is coloured, the rest is not

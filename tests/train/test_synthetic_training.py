@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import orjson
 import pytest
 
 from phar_cli.core.predictions import load_predictions
-from phar_cli.data.synthetic_dataset import make_composed_video, make_dataset
+from phar_cli.data.synthetic_dataset import (composed_segments, make_composed_video, make_dataset,
+                                             write_plain_csv)
 from tests.conftest import run_phar
 
 
@@ -97,3 +99,89 @@ def test_timestamps_recover_the_segments_of_a_new_video(pipeline, capsys):
         assert abs(start - true_start) <= 7 and abs(end - true_end) <= 7
     assert data["config"]["pose_backend"] == "markers"
     assert load_predictions(out).windows[0].used[0] == "rgb"
+
+
+def test_the_time_annotations_leave_out_becomes_a_background_class(pipeline):
+    _, dataset, bundle = pipeline
+    manifest = orjson.loads((dataset / "dataset.json").read_bytes())
+    assert manifest["background"]["label"] == "background" and manifest["background"]["clips"] > 0
+    assert (dataset / "labels" / "rgb.txt").read_text().split()[-1] == "background"
+    # the synthetic stretches of nothing are silent and hold no figure: only RGB can learn them
+    assert "background" not in (dataset / "labels" / "audio.txt").read_text().split()
+    assert manifest["streams"]["rgb"]["classes"]["background"]["train"]["clips"] > 0
+    clips = orjson.loads((dataset / "clips.json").read_bytes())
+    side = {}
+    for clip in clips:  # background clips stay on their video's side of the split
+        assert side.setdefault(clip["video"], clip["split"]) == clip["split"]
+    assert orjson.loads((bundle / "bundle.json").read_bytes())["background"] == "background"
+
+
+def test_fusion_is_fitted_under_the_known_rule_and_calibrated(pipeline):
+    _, _, bundle = pipeline
+    fusion = orjson.loads((bundle / "fusion.json").read_bytes())
+    assert fusion["rule"] == "known"
+    assert {"fused, fitted weights", "fused, fitted weights, seed rule"} <= set(fusion["metrics"])
+    calibration = fusion["calibration"]
+    assert calibration["temperature"]["fused"] > 0
+    ece = calibration["ece"]["fused"]
+    assert ece["after"] < ece["before"]  # fitted on the same clips it is measured on
+
+
+EMPTY_STRETCHES = [  # held out: no other test or the main job composes these, with these seeds
+    ([(None, 10), ("alpha", 14), (None, 12), ("delta", 14), (None, 10)], 4242),
+    ([(None, 8.5), ("gamma", 15.5), (None, 9), ("beta", 13), (None, 9.5)], 4343),
+]
+
+
+def _seconds(spans, grid):
+    inside = np.zeros(len(grid), bool)
+    for start, end in spans:
+        inside |= (grid >= start) & (grid < end)
+    return inside
+
+
+@pytest.mark.parametrize("parts,seed", EMPTY_STRETCHES)
+def test_nothing_is_no_action_and_the_filter_keeps_the_action(pipeline, capsys, parts, seed):
+    root, _, bundle = pipeline
+    video = make_composed_video(root / f"empty{seed}.mp4", parts, seed=seed)
+    out, cut_json = root / f"empty{seed}.json", root / f"empty{seed}.cuts.json"
+    code, _, err = run_phar(["-q", "timestamps", video, "--bundle", bundle, "-o", out,
+                             "--device", "cpu"], capsys)
+    assert code == 0, err
+    code, _, err = run_phar(["-q", "filter", video, root / f"empty{seed}-cut.mp4", "--from-json",
+                             out, "--segments-out", cut_json], capsys)
+    assert code == 0, err
+    truth, empty, t = [], [], 0.0
+    for label, seconds in parts:
+        (truth if label else empty).append((t, t + seconds))
+        t += seconds
+    segments = orjson.loads(out.read_bytes())["segments"]
+    for start, end in empty:  # no action segment over a stretch of nothing longer than a window
+        if end - start > 7:
+            assert not any(s["start"] <= start + 1.5 and s["end"] >= end - 1.5 for s in segments)
+    grid = np.arange(0.0, t, 0.05) + 0.025
+    far = ~_seconds([(b - 0.5, b + 0.5) for span in truth for b in span], grid)
+    action = _seconds(truth, grid) & far
+    kept = _seconds([(s["start"], s["end"]) for s in orjson.loads(cut_json.read_bytes())["segments"]],
+                    grid) & far
+    assert (kept & action).sum() >= 0.95 * action.sum()   # the action is kept
+    assert (kept & action).sum() >= 0.95 * kept.sum()     # and what is kept is action
+
+
+def test_eval_measures_the_timestamps_against_the_truth(pipeline, capsys):
+    root, _, bundle = pipeline
+    parts = [("gamma", 9.5), (None, 8.2), ("alpha", 12.3), ("beta", 11.0)]
+    video = make_composed_video(root / "evaluated.mp4", parts, seed=4444)
+    truth = root / "evaluated.csv"
+    write_plain_csv(truth, composed_segments(video.name, parts))
+    out = root / "evaluated.json"
+    assert run_phar(["-q", "timestamps", video, "--bundle", bundle, "-o", out, "--device", "cpu"],
+                    capsys)[0] == 0
+    code, stdout, err = run_phar(["eval", out, truth, "--json"], capsys)
+    assert code == 0, err
+    report = orjson.loads(stdout)["overall"]
+    assert report["annotated_seconds"] == pytest.approx(9.5 + 12.3 + 11.0)
+    assert report["labelled_right"] >= 0.8
+    assert set(report["classes"]) >= {"gamma", "alpha", "beta"}
+    code, stdout, _ = run_phar(["eval", out, truth], capsys)
+    assert code == 0 and "labelled right" in stdout and "evaluated.mp4" in stdout

@@ -10,8 +10,10 @@ redirect would carry the key to wherever it points.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,10 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from phar_cli.errors import PharError, UsageError
+from phar_cli.errors import InvalidOption, PharError, UsageError
 
 log = logging.getLogger(__name__)
 
+KEY_ENV = "PHAR_STASH_API_KEY"  # where the API key is read from unless a key file is given
 DEFAULT_TIMEOUT = 30.0   # seconds per request (connect and read)
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5    # seconds before the first retry; doubled after each
@@ -74,6 +77,20 @@ def _shown(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def api_key(path: Path | None = None) -> str | None:
+    """The API key: the first line of `path` when one is given, else `$PHAR_STASH_API_KEY`."""
+    if path is None:
+        return os.environ.get(KEY_ENV, "").strip() or None
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as ex:
+        why = ex.strerror if isinstance(ex, OSError) and ex.strerror else type(ex).__name__
+        raise PharError(f"{path}: cannot read the API key file ({why})") from None
+    if not text:
+        raise PharError(f"{path}: the API key file is empty")
+    return text.splitlines()[0].strip()
+
+
 class StashClient:
     """One Stash server. `query` and `mutate` return the answer's `data`."""
 
@@ -81,9 +98,9 @@ class StashClient:
                  retries: int = DEFAULT_RETRIES, backoff: float = DEFAULT_BACKOFF,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if timeout <= 0:
-            raise UsageError("--timeout must be > 0")
+            raise InvalidOption("timeout", "must be > 0")
         if retries < 0:
-            raise UsageError("--retries must be >= 0")
+            raise InvalidOption("retries", "must be >= 0")
         self.url = endpoint(url)
         self.shown = _shown(self.url)
         self.where = f"Stash at {self.shown}"

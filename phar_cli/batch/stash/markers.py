@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from phar_cli.core.predictions import Analysis
-from phar_cli.core.segments import Segment, merge_segments
-from phar_cli.batch.stash.settings import BACKGROUND, StashSettings
+from phar_cli.core.segments import Segment, segments_of
+from phar_cli.batch.stash.settings import StashSettings
 
 EPS = 1e-6
 DIGITS = 3   # marker times are written to the millisecond
@@ -43,7 +43,7 @@ class Intent:
 def segments_for(analysis: Analysis) -> list[Segment]:
     """The segments Stash markers are made of. The one place that decides it, so that it can
     move to refined boundaries without touching the rest; background is never a marker."""
-    return [s for s in merge_segments(analysis.windows) if s.label != BACKGROUND]
+    return segments_of(analysis)  # refined, without background (core/segments.py)
 
 
 def intent_for(analysis: Analysis, settings: StashSettings) -> Intent:

@@ -9,10 +9,14 @@ times) is kept, so a rerun with the same predictions writes nothing.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import orjson
 
 from phar_cli.core.predictions import load_predictions
 from phar_cli.errors import PharError
@@ -284,3 +288,30 @@ def _row(marker: Marker) -> MarkerRow:
 
 def _with(row: MarkerRow, why: str, marker_id: str | None = None) -> MarkerRow:
     return MarkerRow(row.tag, row.start, row.end, row.title, marker_id or row.id, why)
+
+
+class BatchPusher:
+    """`phar batch --stash`: each video pushed as it is written, and recorded in the catalog
+    with what it was pushed with (server, settings, path maps: never the key) and which
+    predictions, so a rerun pushes only what is new or changed."""
+
+    def __init__(self, api: StashApi, options: PushOptions) -> None:
+        self.api = api
+        self.options = options
+        self.book = TagBook(api, options.settings, options.dry_run)
+        self.seen: dict[str, str] = {}
+        settings = {"server": api.client.shown, "settings": asdict(options.settings),
+                    "path_maps": [asdict(m) for m in options.path_maps],
+                    "oshash": options.use_oshash}
+        text = orjson.dumps(settings, option=orjson.OPT_SORT_KEYS, default=str)
+        self.digest = hashlib.sha256(text).hexdigest()[:16]
+
+    def needed(self, last: tuple[str, str, str] | None, predictions_sha: str) -> bool:
+        """Whether a video last pushed as `last` (None: never) needs pushing again."""
+        return (last is None or last[:2] != (self.digest, predictions_sha)
+                or last[2] not in ("pushed", "unchanged"))
+
+    def push(self, predictions: str | os.PathLike[str], video: str) -> ScenePush:
+        """One video; a server error raises (every later video would fail the same way)."""
+        return _one(self.api, self.book, PushItem(Path(predictions), video), self.options,
+                    self.seen)
