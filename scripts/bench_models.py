@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rtmo-sizes", default="", help="RTMO input sizes besides the config's 640")
     p.add_argument("--rgb-views", default="", help="TimeSformer views besides the config's")
     p.add_argument("--skeleton-clips", default="", help="PoseC3D clips besides the config's")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads (1: steady figures on a machine another job shares)")
     p.add_argument("--repeat", type=int, default=REPEAT, help="best of N timings (default 2)")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = [("rgb", "views", int(v)) for v in args.rgb_views.split(",") if v]
     variants += [("skeleton", "clips", int(c)) for c in args.skeleton_clips.split(",") if c]
     rtmo_sizes = [None] + [int(x) for x in args.rtmo_sizes.split(",") if x]
-    out: dict = {"configs": args.configs, "device": args.device,
+    out: dict = {"configs": args.configs, "device": args.device, "threads": args.threads,
                  "load_average_start": pipeline.stages.load_average(), "rows": []}
     with tempfile.TemporaryDirectory(prefix="phar-bench-models-") as tmp:
         tmp = Path(tmp)
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             for det_size in det_sizes:
                 engine = pipeline.build_engine(files, pipeline.parse_args(
                     ["--device", args.device, "--precision", precision]
+                    + (["--threads", str(args.threads)] if args.threads else [])
                     + (["--det-size", str(det_size)] if det_size else [])))
                 inputs = inputs or window_inputs(engine, str(video), args.frames)
                 rows = measure(engine, inputs, skip_recognizers=det_size is not None)

@@ -212,3 +212,24 @@ def test_options_rtmo_cannot_take_are_one_line_errors(rtmo_files):
         load_pose_estimator("rtmo-s", rtmo_files, "cpu", det_size=300)
     with pytest.raises(InvalidOption, match="preprocess 'gpu': choose from auto, openmmlab"):
         load_pose_estimator("rtmo-s", rtmo_files, "cpu", preprocess="gpu")
+
+
+def test_an_engine_with_the_rtmo_front_end_analyses_a_video(rtmo_files, tmp_path, test_device):
+    from phar_cli.core.engine import Engine, EngineOptions
+    from phar_cli.media.synthetic import Scene, make_video
+    from phar_cli.models.bundle import needed_models
+
+    from tests.conftest import LABELS, SMALL_CONFIGS
+
+    video = tmp_path / "figure.mp4"
+    make_video(video, segments=[Scene(3, (25, 20, 40), "still", None, figure="wave")],
+               size=SIZE, fps=10, audio=False)
+    models = {"skeleton": ModelFiles(SMALL_CONFIGS["skeleton"], None, LABELS["skeleton"]),
+              **rtmo_files}
+    assert needed_models(("skeleton",), "rtmo-s") == list(models)
+    engine = Engine(EngineOptions(models=models, streams=("skeleton",), device=test_device,
+                                  pose_backend="rtmo-s", det_size=320))
+    analysis = engine.analyse(video, gated=False)
+    (window,) = analysis.windows
+    assert window.used == ["skeleton"] and 1 <= window.measures["people"] <= 2
+    assert 0.0 <= window.measures["pose_quality"] <= 1.0
