@@ -8,6 +8,11 @@ autocast, and how far the autocast output is from fp32 (the largest probability 
 the recognizers, box and keypoint shifts in pixels for det and pose), on one generated video.
 
     python scripts/bench_models.py --configs seed --precisions fp32,bf16 --det-sizes 480
+    python scripts/bench_models.py --configs seed --pose-backends rtmo-s,rtmo-m \
+        --rgb-views 1 --skeleton-clips 1          # the fast profile's candidates beside them
+
+RTMO's figure is a frame (its people and keypoints together); compare it with the detector's
+frame plus two of HRNet's boxes (`front_end` rows: the two-person scene the benchmark caps at).
 """
 from __future__ import annotations
 
@@ -33,34 +38,57 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--det-sizes", default="", help="comma-separated short sides to try")
     p.add_argument("--frames", type=int, default=4, help="detector frames per measure")
     p.add_argument("--size", default="854x480")
+    p.add_argument("--pose-backends", default="",
+                   help="comma-separated RTMO front ends to measure per frame (rtmo-s,rtmo-m,...)")
+    p.add_argument("--rtmo-sizes", default="", help="RTMO input sizes besides the config's 640")
+    p.add_argument("--rgb-views", default="", help="TimeSformer views besides the config's")
+    p.add_argument("--skeleton-clips", default="", help="PoseC3D clips besides the config's")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads (1: steady figures on a machine another job shares)")
+    p.add_argument("--repeat", type=int, default=REPEAT, help="best of N timings (default 2)")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
+    globals()["REPEAT"] = max(1, args.repeat)
     precisions = [x for x in args.precisions.split(",") if x]
     det_sizes = [None] + [int(x) for x in args.det_sizes.split(",") if x]
-    out: dict = {"configs": args.configs, "device": args.device, "rows": []}
+    backends = [x for x in args.pose_backends.split(",") if x]
+    variants = [("rgb", "views", int(v)) for v in args.rgb_views.split(",") if v]
+    variants += [("skeleton", "clips", int(c)) for c in args.skeleton_clips.split(",") if c]
+    rtmo_sizes = [None] + [int(x) for x in args.rtmo_sizes.split(",") if x]
+    out: dict = {"configs": args.configs, "device": args.device, "threads": args.threads,
+                 "load_average_start": pipeline.stages.load_average(), "rows": []}
     with tempfile.TemporaryDirectory(prefix="phar-bench-models-") as tmp:
         tmp = Path(tmp)
         video = pipeline.make_video(tmp / "v.mp4", pipeline.parse_args(
             ["--seconds", "7", "--size", args.size]))
-        files = pipeline.random_bundle(tmp / "models", args.configs, 2)
+        files = pipeline.random_bundle(tmp / "models", args.configs, 2, backends)
         inputs = None
         reference: dict = {}
         for precision in precisions:
             for det_size in det_sizes:
                 engine = pipeline.build_engine(files, pipeline.parse_args(
                     ["--device", args.device, "--precision", precision]
+                    + (["--threads", str(args.threads)] if args.threads else [])
                     + (["--det-size", str(det_size)] if det_size else [])))
                 inputs = inputs or window_inputs(engine, str(video), args.frames)
-                for row in measure(engine, inputs, skip_recognizers=det_size is not None):
+                rows = measure(engine, inputs, skip_recognizers=det_size is not None)
+                if det_size is None:
+                    rows += measure_variants(engine, files, inputs, variants, precision)
+                    rows += front_ends(rows)
+                    for backend in backends:
+                        rows += [measure_rtmo(files, backend, size, args.device, precision,
+                                              inputs["frames"]) for size in rtmo_sizes]
+                for row in rows:
                     row.update(precision=precision, det_size=det_size)
-                    key = (row["model"], det_size)
+                    key = (row["model"], row.get("variant"), det_size)
+                    output = row.pop("output", None)
                     if precision == precisions[0]:
-                        reference[key] = row.pop("output")
-                    else:
-                        row["diff_vs_" + precisions[0]] = difference(reference[key],
-                                                                     row.pop("output"))
+                        reference[key] = output
+                    elif output is not None:
+                        row["diff_vs_" + precisions[0]] = difference(reference[key], output)
                     out["rows"].append(row)
                     print(json.dumps(row), flush=True)
+    out["load_average_end"] = pipeline.stages.load_average()
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0
@@ -123,10 +151,63 @@ def measure(engine, inputs: dict, *, skip_recognizers: bool) -> list[dict]:
     return rows
 
 
+def measure_variants(engine, files, inputs: dict, variants, precision: str) -> list[dict]:
+    """A window of TimeSformer at other views, of PoseC3D at other clip counts (same weights)."""
+    from phar_cli.models.recognizer import Recognizer
+
+    rows = []
+    for stream, option, value in variants:
+        f = files[stream]
+        rec = Recognizer(stream, f.config, f.checkpoint, engine.labels[stream], engine.device,
+                         precision=precision, **{option: value})
+        sample = dict(inputs[stream])
+        sample.update({k: v for k, v in rec.sample(210).items()})  # this sampler's indices
+        item = rec.prepare(sample)
+        rec.forward([item])
+        seconds, probs = timed(lambda: rec.forward([item]))
+        prep, _ = timed(lambda: rec.prepare(sample))
+        rows.append({"model": stream, "variant": f"{option}={value}", "per": "window",
+                     "seconds": seconds, "prep_seconds": prep,
+                     "views": int(item["inputs"].shape[0]), "output": probs[0]})
+        del rec
+    return rows
+
+
+def front_ends(rows: list[dict]) -> list[dict]:
+    """The two-stage front end per frame of a two-person scene: a detector frame + two boxes."""
+    det = next((r for r in rows if r["model"] == "det"), None)
+    pose = next((r for r in rows if r["model"] == "pose"), None)
+    if det is None or pose is None:
+        return []
+    return [{"model": "front_end", "variant": "faster-rcnn+hrnet", "per": "frame (2 people)",
+             "seconds": round(det["seconds"] + 2 * pose["seconds"], 4)}]
+
+
+def measure_rtmo(files, backend: str, size, device: str, precision: str, frames) -> dict:
+    """A frame of RTMO (at its config's 640, or `size`), its people and keypoints together."""
+    from phar_cli.models.pose_backends import load_pose_estimator
+
+    est = load_pose_estimator(backend, files, device, det_size=size, precision=precision)
+    inputs = est.frame_inputs(frames)
+    est.frame_forward(inputs)  # first call: kernel choices for this batch
+    seconds, poses = timed(lambda: est.frame_forward(inputs))
+    prep, _ = timed(lambda: est.frame_inputs(frames))
+    return {"model": "front_end", "variant": f"{backend}@{size or 640}", "per": "frame",
+            "seconds": round(seconds / len(frames), 4),
+            "prep_seconds": round(prep / len(frames), 4),
+            "output": poses[0].keypoints[:1]}
+
+
+REPEAT = 2  # best of: the machine is shared, the slower run is the one another job slowed
+
+
 def timed(fn):
-    started = time.perf_counter()
-    result = fn()
-    return round(time.perf_counter() - started, 4), result
+    best, result = float("inf"), None
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return round(best, 4), result
 
 
 def difference(a, b) -> float:

@@ -16,16 +16,24 @@ so all three streams really run, and the streams that ran are reported.
     python scripts/bench_pipeline.py --seconds 30                 # quick, small configs
     python scripts/bench_pipeline.py --configs seed --seconds 7 --seed-style-windows 1
     python scripts/bench_pipeline.py --stages whole --seconds 1800 --size 320x180 --fps 15
+    python scripts/bench_pipeline.py --configs seed --seconds 7 --pose-backend rtmo-s \
+        --skeleton-clips 1 --rgb-views 1 --pose-every 2 --precision bf16   # the fast settings
 
 Random-weight detectors find "people" everywhere (a biased 'person' logit scores ~1 on every
 proposal), so the detector's output is capped at --people boxes a frame, as in a two-person
-scene; without the cap the seed-style path would pose 100 boxes a frame.
+scene; without the cap the seed-style path would pose 100 boxes a frame. RTMO is steered the same
+way (a constant person score, fixed box sizes, at most --people candidates a frame).
+
+Each stage also reports its process CPU time over its wall time (`cpu_share`: 1.0 is one core
+busy throughout; what a GPU run leaves on the CPU) and, on CUDA, its peak GPU memory.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -34,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_stages as stages  # noqa: E402
+from phar_cli.core.engine import Engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
@@ -44,6 +53,7 @@ CONFIGS = {
              "audio": "audio/resnet101_audio.py", "det": "det/faster_rcnn_r50_fpn_2x_coco.py",
              "pose": "pose/hrnet_w32_coco_256x192.py"},
 }
+RTMO = {name: f"pose/{name}.py" for name in ("rtmo-s", "rtmo-m", "rtmo-l")}  # the same in both
 LABELS = {"rgb": "annotations.txt", "skeleton": "annotations_pose.txt",
           "audio": "annotations_audio.txt"}
 STAGES = ("decode", "model", "whole", "seed")
@@ -54,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="phar-bench-") as tmp:
         tmp = Path(tmp)
         video = args.video or make_video(tmp / "bench.mp4", args)
-        files = random_bundle(tmp / "models", args.configs, args.people)
+        files = random_bundle(tmp / "models", args.configs, args.people, (args.pose_backend,))
         engine = build_engine(files, args)
-        report = run(engine, str(video), tmp, args)
+        report = run(engine, str(video), tmp, args, files)
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
@@ -90,6 +100,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--det-every", type=int, default=1)
     p.add_argument("--pose-every", type=int, default=1)
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
+    p.add_argument("--pose-backend", default="mmpose",
+                   choices=("mmpose", "rtmo-s", "rtmo-m", "rtmo-l", "markers"),
+                   help="the skeleton front end (default mmpose: Faster R-CNN + HRNet)")
+    p.add_argument("--skeleton-clips", type=int, default=None,
+                   help="PoseC3D test clips (default: the config's, the seed's 10)")
+    p.add_argument("--rgb-views", type=int, default=None, choices=(1, 3),
+                   help="TimeSformer views (default: the config's, the seed's 3 crops)")
+    p.add_argument("--preprocess", default="auto", choices=("auto", "openmmlab", "device"),
+                   help="where resizing, crops and heatmaps run (auto: on CUDA only)")
     p.add_argument("--reference", type=Path,
                    help="a predictions JSON of the same video (--predictions of another run): "
                         "report how far this run's scores are from it")
@@ -125,9 +144,9 @@ def make_video(path: Path, args: argparse.Namespace) -> Path:
     return path
 
 
-def random_bundle(folder: Path, configs: str, people: int) -> dict:
+def random_bundle(folder: Path, configs: str, people: int, pose_backends=("mmpose",)) -> dict:
     """Random-weight checkpoints of the chosen configs, saved as MMAction2/MMDet/MMPose files,
-    biased as tests/conftest.py does so the gates open."""
+    biased as tests/conftest.py does so the gates open (and of each RTMO in `pose_backends`)."""
     import torch
 
     from phar_cli.models.bundle import ModelFiles
@@ -169,43 +188,111 @@ def random_bundle(folder: Path, configs: str, people: int) -> dict:
         poses.detector.roi_head.bbox_head.fc_cls.bias[0] = 12.0  # 'person'
     files["det"] = ModelFiles(cfg["det"], save(poses.detector, "det"))
     files["pose"] = ModelFiles(cfg["pose"], save(poses.pose_model, "pose"))
+    del poses
+    for name in pose_backends:
+        if name in RTMO:
+            files[name] = random_rtmo(folder, name, people, save)
     print(f"models: {configs} configs, random weights, saved in "
           f"{time.perf_counter() - started:.1f} s")
     return files
 
 
+def random_rtmo(folder: Path, name: str, people: int, save) -> Any:
+    """RTMO with random weights steered as test_rtmo.py does: a constant person score on every
+    location, boxes of 6 x 10 strides, at most `people` candidates a frame (its nms_pre)."""
+    import torch
+
+    from phar_cli.models.bundle import ModelFiles
+    from phar_cli.models.rtmo import RTMOEstimator
+
+    config = folder / f"{name}_capped.py"
+    config.write_text(f"_base_ = [{str(ROOT / 'configs' / RTMO[name])!r}]\n"
+                      f"model = dict(test_cfg=dict(nms_pre={people}))\n")
+    rtmo = RTMOEstimator(config, None, "cpu")
+    head = rtmo.model.head.head_module
+    with torch.no_grad():
+        for conv in head.out_cls:
+            conv.weight.zero_()
+            conv.bias.fill_(3.0)
+        for conv in head.out_bbox:
+            conv.weight.zero_()
+            conv.bias.copy_(torch.tensor([0.0, 0.0, math.log(6), math.log(10)]))
+    return ModelFiles(config, save(rtmo.model, name))
+
+
 def build_engine(files: dict, args: argparse.Namespace):
     import phar_cli as phar
+    from phar_cli.models.bundle import Bundle, ModelOverrides
 
-    engine = phar.load_engine(
-        None, device=args.device, configs={n: f.config for n, f in files.items()},
-        checkpoints={n: f.checkpoint for n, f in files.items()},
-        label_maps={n: f.labels for n, f in files.items() if f.labels},
+    # The front end comes from a bundle (the engine takes it from there); the model files too.
+    bundle = Bundle(ROOT, "benchmark", args.pose_backend, ModelOverrides(
+        configs={n: str(f.config) for n, f in files.items()},
+        checkpoints={n: str(f.checkpoint) for n, f in files.items()},
+        labels={n: str(f.labels) for n, f in files.items() if f.labels}), None)
+    options = phar.engine_options(
+        bundle, device=args.device,
         pose_score_thr=0.0, correct_rate=0.0, loudness=-1000.0,  # every stream on every window
         batch_size=args.batch_size, prefetch=args.prefetch, threads=args.threads,
         det_size=args.det_size, det_proposals=args.det_proposals, det_every=args.det_every,
         pose_every=args.pose_every, precision=args.precision)
+    engine = BenchEngine(options, skeleton_clips=args.skeleton_clips, rgb_views=args.rgb_views,
+                         preprocess=args.preprocess)
     started = time.perf_counter()
     engine.load()
     print(f"models loaded in {time.perf_counter() - started:.1f} s on {engine.device}")
     return engine
 
 
-def reference_engine(engine):
-    """`engine`, or one like it with the speed options that change scores at their reference
-    values: the seed-style path runs the seed's settings (full-size detector, fp32) whatever
-    the options of the run it is compared with."""
-    import dataclasses
+class BenchEngine(Engine):
+    """The Engine with the model-side settings `EngineOptions` does not carry yet (PoseC3D clips,
+    TimeSformer views, where pre-processing runs), passed where the models are built: the
+    recognizers' `clips`/`views`/`preprocess`, the pose front end's `preprocess`."""
 
-    from phar_cli.core.engine import SCORE_CHANGING_SPEED_OPTIONS, Engine
+    def __init__(self, options, *, skeleton_clips=None, rgb_views=None,
+                 preprocess="auto") -> None:
+        super().__init__(options)
+        self.model_settings = {"skeleton_clips": skeleton_clips, "rgb_views": rgb_views,
+                               "preprocess": preprocess}
 
-    o = engine.options
-    if all(getattr(o, k) == v for k, v in SCORE_CHANGING_SPEED_OPTIONS.items()):
+    def model(self, name: str):
+        if name in self._models:
+            return self._models[name]
+        o, extra = self.options, self.model_settings
+        if name == "poses":
+            from phar_cli.models.pose_backends import load_pose_estimator
+
+            model = load_pose_estimator(
+                o.pose_backend, o.models, self.device, det_score_thr=o.det_score_thr,
+                det_size=o.det_size, det_proposals=o.det_proposals, precision=o.precision,
+                preprocess=extra["preprocess"])
+        else:
+            from phar_cli.models.recognizer import Recognizer
+
+            files = self._files(name)
+            model = Recognizer(
+                name, files.config, files.checkpoint, self.labels[name], self.device,
+                precision=o.precision, preprocess=extra["preprocess"],
+                clips=extra["skeleton_clips"] if name == "skeleton" else None,
+                views=extra["rgb_views"] if name == "rgb" else None)
+        self._models[name] = model
+        return model
+
+
+REFERENCE = {"pose_backend": "mmpose", "skeleton_clips": None, "rgb_views": None,
+             "det_size": None, "det_proposals": None, "det_every": 1, "pose_every": 1,
+             "precision": "fp32"}  # the seed's settings: what the seed-style stage runs
+
+
+def reference_engine(engine, files: dict, args: argparse.Namespace):
+    """`engine`, or one like it at the seed's settings (Faster R-CNN + HRNet, the configs' clips
+    and views, full-size detector, fp32): the seed-style path runs those whatever the options of
+    the run it is compared with."""
+    if all(getattr(args, k) == v for k, v in REFERENCE.items()):
         return engine
-    return Engine(dataclasses.replace(o, **SCORE_CHANGING_SPEED_OPTIONS))
+    return build_engine(files, argparse.Namespace(**{**vars(args), **REFERENCE}))
 
 
-def run(engine, video: str, tmp: Path, args: argparse.Namespace) -> dict:
+def run(engine, video: str, tmp: Path, args: argparse.Namespace, files: dict) -> dict:
     from phar_cli.media.probe import probe
 
     import torch
@@ -224,14 +311,23 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace) -> dict:
                     "prefetch": args.prefetch, "threads": args.threads, "det_size": args.det_size,
                     "det_proposals": args.det_proposals,
                     "det_every": args.det_every, "pose_every": args.pose_every,
-                    "precision": args.precision},
-        "seconds": {}, "peak_rss_mib": {}, "counts": {},
+                    "precision": args.precision, "pose_backend": args.pose_backend,
+                    "skeleton_clips": args.skeleton_clips, "rgb_views": args.rgb_views,
+                    "preprocess": args.preprocess},
+        "seconds": {}, "peak_rss_mib": {}, "counts": {}, "cpu_seconds": {}, "cpu_share": {},
     }
+    cuda = engine.device.startswith("cuda")
+    if cuda:
+        report["gpu_peak_mib"] = {}
     sec = report["seconds"]
     if not args.no_warm_up:
         report["warm_up_seconds"] = round(stages.warm_up(engine, video), 2)
     for stage in args.stages:
         print(f"-- {stage} ...", flush=True)
+        if cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        cpu_before, wall_before = cpu_seconds(), time.perf_counter()
         with stages.PeakRSS() as peak:
             if stage == "decode":
                 parts = stages.decode_only(engine, video)
@@ -240,6 +336,7 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace) -> dict:
             elif stage == "model":
                 parts = stages.model_only(engine, video)
                 report["counts"]["pose_boxes"] = int(parts.pop("count.pose_boxes", 0))
+                report["counts"]["pose_frames"] = int(parts.pop("count.pose_frames", 0))
                 sec.update(parts)
                 sec["model"] = sum(v for k, v in parts.items() if k.startswith("model."))
             elif stage == "whole":
@@ -253,15 +350,27 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace) -> dict:
                 if args.reference:
                     report["vs_reference"] = score_difference(args.reference, analysis)
             else:
-                seed = stages.seed_style(reference_engine(engine), video, tmp / "seed",
-                                         args.seed_style_windows)
+                seed = stages.seed_style(reference_engine(engine, files, args), video,
+                                         tmp / "seed", args.seed_style_windows)
                 sec.update(seed["seconds"])
                 report["seed_style"] = {k: v for k, v in seed.items() if k != "seconds"}
+        if cuda:
+            torch.cuda.synchronize()
+            report["gpu_peak_mib"][stage] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        used, wall = cpu_seconds() - cpu_before, time.perf_counter() - wall_before
+        report["cpu_seconds"][stage] = round(used, 2)
+        report["cpu_share"][stage] = round(used / max(wall, 1e-9), 3)
         report["peak_rss_mib"][stage] = round(peak.mib, 1)
         print(f"   {stage}: {sec.get(stage, 0.0):.2f} s, peak RSS {peak.mib:.0f} MiB", flush=True)
     report["machine"]["load_average_end"] = stages.load_average()
     report["ratios"] = ratios(sec, info.duration)
     return report
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def ratios(sec: dict, duration: float) -> dict:
@@ -321,6 +430,11 @@ def print_report(r: dict) -> None:
               "extrapolated)")
     print("peak RSS MiB per stage: " + ", ".join(f"{k} {val:.0f}"
                                                   for k, val in r["peak_rss_mib"].items()))
+    print("CPU share per stage (CPU s / wall s): " + ", ".join(
+        f"{k} {val:.2f}" for k, val in r["cpu_share"].items()))
+    if "gpu_peak_mib" in r:
+        print("peak GPU memory MiB per stage: " + ", ".join(
+            f"{k} {val:.0f}" for k, val in r["gpu_peak_mib"].items()))
     if "vs_reference" in r:
         print(f"scores vs reference: {r['vs_reference']}")
 

@@ -81,7 +81,7 @@ class Serial(Executor):
 
 
 class TimedEstimator:
-    """The pose backend with its pre-processing and its forwards timed apart."""
+    """The two-stage pose backend with its pre-processing and its forwards timed apart."""
 
     def __init__(self, estimator: Any, timers: Timers) -> None:
         self._e, self._t = estimator, timers
@@ -104,6 +104,37 @@ class TimedEstimator:
             out = self._e.pose_forward(inputs)
         self._t.seconds["count.pose_boxes"] += len(inputs)
         return out
+
+
+class TimedOneStep:
+    """A one-step pose backend (RTMO) with its pre-processing and its forwards timed apart."""
+
+    def __init__(self, estimator: Any, timers: Timers) -> None:
+        self._e, self._t = estimator, timers
+        self.batch_size = estimator.batch_size
+
+    def frame_inputs(self, frames):
+        with self._t("prep"):
+            return self._e.frame_inputs(frames)
+
+    def frame_forward(self, inputs):
+        with self._t("model.poses"):
+            out = self._e.frame_forward(inputs)
+        self._t.seconds["count.pose_frames"] += len(inputs)
+        return out
+
+
+def timed_estimator(estimator: Any, timers: Timers) -> Any:
+    """The pose backend wrapped so `window_poses` takes the same path through it, timed."""
+    if hasattr(estimator, "det_forward"):
+        return TimedEstimator(estimator, timers)
+    if hasattr(estimator, "frame_forward"):
+        return TimedOneStep(estimator, timers)
+
+    def call(frames):  # a backend without pre-processing apart (markers): all of it is model
+        with timers("model.poses"):
+            return estimator(frames)
+    return call
 
 
 def stream_names(engine: Engine) -> tuple[str, ...]:
@@ -176,7 +207,7 @@ def model_only(engine: Engine, video: str) -> dict[str, float]:
         run_batches("rgb", rec, prepared(rec, rgb_samples()))
     if "skeleton" in o.streams:
         rec = engine.model("skeleton")
-        estimator = TimedEstimator(engine.model("poses"), timers)
+        estimator = timed_estimator(engine.model("poses"), timers)
         reader = FrameReader(video, info=info)
 
         def skeleton_samples() -> Iterator[dict[str, Any]]:

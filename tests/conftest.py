@@ -1,7 +1,9 @@
 """Shared by all tests: a small model bundle of the seed's architectures with random weights,
 an isolated $PHAR_HOME, and the real console entry point run in-process.
 
-The checkpoints are written in MMAction2/MMDet/MMPose format by the test (no download). Two RGB
+The checkpoints are written in MMAction2/MMDet/MMPose format by the test (no download).
+`PHAR_TEST_DEVICE=cuda` runs the tests that take a device (the `test_device` fixture, the CLI
+options of `Bundle.args`) on a GPU (scripts/bench_gpu.sh); no test needs one. Two RGB
 heads are biased so the gates can be steered: `rgb_gated` puts 'doggy' first (a skeleton label in
 the top 3 and an audio label in the top 2), `rgb_plain` puts three labels first that neither the
 skeleton nor the audio model knows. The detector's 'person' logit is raised so random weights
@@ -9,6 +11,7 @@ still find people.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,7 @@ SMALL_CONFIGS = {
     "det": ROOT / "configs/det/faster_rcnn_small.py",
     "pose": ROOT / "configs/pose/hrnet_small.py",
 }
+TEST_DEVICE = os.environ.get("PHAR_TEST_DEVICE", "cpu")
 LABELS = {
     "rgb": ROOT / "configs/labels/annotations.txt",
     "skeleton": ROOT / "configs/labels/annotations_pose.txt",
@@ -35,7 +39,7 @@ class Bundle:
 
     def args(self, rgb: str = "rgb_gated") -> list[str]:
         """CLI options pointing every model at the small configs and this bundle's weights."""
-        out = ["--device", "cpu"]
+        out = ["--device", TEST_DEVICE]
         for name, config in SMALL_CONFIGS.items():
             ckpt = self.folder / (f"{rgb}.pth" if name == "rgb" else f"{name}.pth")
             out += [f"--{name}-config", str(config), f"--{name}-checkpoint", str(ckpt)]
@@ -79,6 +83,12 @@ def small_bundle(tmp_path_factory) -> Bundle:
     _save(poses.detector, folder / "det.pth")
     _save(poses.pose_model, folder / "pose.pth")
     return Bundle(folder)
+
+
+@pytest.fixture(scope="session")
+def test_device() -> str:
+    """Where tests that take a device run: $PHAR_TEST_DEVICE, default the CPU."""
+    return TEST_DEVICE
 
 
 @pytest.fixture

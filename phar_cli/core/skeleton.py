@@ -7,7 +7,11 @@ Why this order: tracking needs only boxes, so posing everyone and then keeping t
 plain det -> pose -> track does) wastes the pose model on every extra box; here the keypoints are
 the same and the pose work is at most `max_people` boxes a frame. Each model's pre-processing
 runs on a helper thread one chunk ahead of its forward, so resizing and cropping overlap the
-model. A one-step backend (the synthetic marker finder) is simply called on the frames.
+model. A one-step backend (RTMO, the synthetic marker finder) finds boxes and keypoints together:
+it runs on every N-th frame (N the larger of `det_every` and `pose_every`; every frame by
+default), its pre-processing a chunk ahead when it offers it apart (`frame_inputs` /
+`frame_forward`), and the frames between two finds of a person get that person's box carried
+and keypoints interpolated as the two-stage path does.
 """
 from __future__ import annotations
 
@@ -29,9 +33,10 @@ def window_poses(estimator: Any, frames: np.ndarray, times: Sequence[float], poo
                  pose_every: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Keypoints (M, T, 17, 2) and scores (M, T, 17) of the M <= max_people people tracked over
     the T `frames` (shown at `times`: frame numbers)."""
-    if not hasattr(estimator, "det_forward"):
-        return track_people(estimator(frames), max_people)
     batch = max(1, int(getattr(estimator, "batch_size", 16)))
+    if not hasattr(estimator, "det_forward"):
+        return one_step_poses(estimator, frames, times, pool, max_people=max_people,
+                              every=max(det_every, pose_every), batch=batch)
     detected = detection_positions(len(frames), det_every)
     boxes = chunked(pool, lambda idx: estimator.det_inputs(frames[idx]), estimator.det_forward,
                     detected, batch)
@@ -54,6 +59,43 @@ def window_poses(estimator: Any, frames: np.ndarray, times: Sequence[float], poo
         for m in range(len(tracks)):
             fill_between(keypoints[m], scores[m], carried[m], posed[m], times)
     return keypoints, scores
+
+
+def one_step_poses(estimator: Any, frames: np.ndarray, times: Sequence[float], pool: Executor, *,
+                   max_people: int, every: int, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """`window_poses` for a backend that gives boxes and keypoints in one call."""
+    found_at = detection_positions(len(frames), every)
+    if hasattr(estimator, "frame_forward"):
+        found = chunked(pool, lambda idx: estimator.frame_inputs(frames[idx]),
+                        estimator.frame_forward, found_at, batch)
+    else:
+        found = estimator(frames if len(found_at) == len(frames) else frames[found_at])
+    if every == 1:
+        return track_people(found, max_people)
+    boxes = [p.boxes for p in found]
+    tracks = track_boxes(boxes, max_people)
+    carried = carry_boxes(tracks, boxes, found_at, times)
+    keypoints = np.zeros((len(tracks), len(frames), NUM_KEYPOINTS, 2), np.float32)
+    scores = np.zeros((len(tracks), len(frames), NUM_KEYPOINTS), np.float32)
+    for m, track in enumerate(tracks):
+        for j, d in track.detections.items():
+            keypoints[m, found_at[j]] = found[j].keypoints[d]
+            scores[m, found_at[j]] = found[j].scores[d]
+        # between two finds of this person only: a frame next to a single find stays empty
+        for run in consecutive_runs(sorted(track.detections)):
+            fill_between(keypoints[m], scores[m], carried[m], [found_at[j] for j in run], times)
+    return keypoints, scores
+
+
+def consecutive_runs(values: Sequence[int]) -> list[list[int]]:
+    """Sorted integers split where they stop being consecutive: [0, 1, 3] -> [[0, 1], [3]]."""
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and v == runs[-1][-1] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return runs
 
 
 def pose_positions(frames: Sequence[int], every: int) -> list[int]:

@@ -63,8 +63,8 @@ def pin(data: Any, device: str) -> Any:
         return data
     import torch
 
-    if isinstance(data, torch.Tensor):
-        return data.pin_memory()
+    if isinstance(data, torch.Tensor):  # already on the device (device_prep): nothing to pin
+        return data.pin_memory() if data.device.type == "cpu" else data
     if isinstance(data, dict):
         return {k: pin(v, device) for k, v in data.items()}
     if isinstance(data, list):
@@ -79,15 +79,21 @@ def autocast_features(model: Any, precision: str, device: str) -> None:
     For the detector and the pose model: mmcv's compiled NMS and RoIAlign take fp32 only, and
     mmpose decodes heatmaps through NumPy, which has no bf16.
     """
-    if precision == "fp32" or not hasattr(model, "extract_feat"):
+    autocast_method(model, "extract_feat", precision, device)
+
+
+def autocast_method(obj: Any, name: str, precision: str, device: str) -> None:
+    """Run the method `obj.<name>` at `precision`, its tensors handed on in fp32 (no-op for
+    fp32 or where `obj` has no such method)."""
+    if precision == "fp32" or not hasattr(obj, name):
         return
-    extract = model.extract_feat
+    method = getattr(obj, name)
 
-    def extract_at_precision(*args: Any, **kwargs: Any) -> Any:
+    def at_precision(*args: Any, **kwargs: Any) -> Any:
         with autocast(precision, device):
-            return _to_float(extract(*args, **kwargs))
+            return _to_float(method(*args, **kwargs))
 
-    model.extract_feat = extract_at_precision
+    setattr(obj, name, at_precision)
 
 
 def _to_float(x: Any) -> Any:

@@ -3,7 +3,7 @@ folder given with --bundle, then $PHAR_HOME/models, then a one-line error naming
 and how to get it). Plain Python: no torch, no OpenMMLab.
 
 A bundle folder (what `phar train fusion` writes next to the trained models) holds `bundle.json`:
-`{"schema": "phar.bundle/1", "name": ..., "pose_backend": "mmpose"|"markers",
+`{"schema": "phar.bundle/1", "name": ..., "pose_backend": "mmpose"|"rtmo-s"|...|"markers",
   "models": {stream: {"config", "checkpoint", "labels"}}, "fusion": "fusion.json"}`, paths
 relative to the folder.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import orjson
 
-from phar_cli.defaults import DEFAULT_BACKGROUND, POSE_MODELS
+from phar_cli.defaults import DEFAULT_BACKGROUND
 from phar_cli.errors import ModelLoadError, ModelNotFound
-from phar_cli.models.pose_backends import needs_model_files
+from phar_cli.models.pose_backends import pose_model_names
 from phar_cli.models.registry import PROJECT_ROOT, load_manifest, models_home
 
 
@@ -29,7 +29,7 @@ class ModelFiles:
     labels: Path | None = None
 
 
-STREAM_MODELS = {"rgb": ("rgb",), "skeleton": ("skeleton", "det", "pose"), "audio": ("audio",)}
+STREAM_MODELS = {"rgb": ("rgb",), "skeleton": ("skeleton",), "audio": ("audio",)}
 
 
 @dataclass
@@ -55,8 +55,10 @@ class Bundle:
 
 
 def needed_models(streams: tuple[str, ...], pose_backend: str = "mmpose") -> list[str]:
-    names = [m for s in streams for m in STREAM_MODELS[s]]
-    return [n for n in names if needs_model_files(pose_backend) or n not in POSE_MODELS]
+    """The model files the streams load: the skeleton stream's with its front end's (det and
+    pose for mmpose, rtmo-s/m/l for RTMO, none for markers)."""
+    return [m for s in streams
+            for m in STREAM_MODELS[s] + (pose_model_names(pose_backend) if s == "skeleton" else ())]
 
 
 def load_bundle(folder: str | Path) -> Bundle:

@@ -5,6 +5,12 @@ decoding transforms are dropped; its sampler (SampleFrames / UniformSampleFrames
 to learn which frames to decode, and the remaining transforms run on the data in memory.
 `prepare` (the transforms) and `forward` (the model) are separate so the Engine can run the
 first on its decode thread while the model works on the previous batch.
+
+Two test-time settings can be changed from the config's (the seed's values are the configs'):
+`clips`, how many clips the sampler draws (PoseC3D's 10: fewer clips sample fewer frames, so
+detection and pose run on fewer), and `views`, TimeSformer's spatial crops (1: the centre crop,
+3: the seed's ThreeCrop). On CUDA, PoseC3D's heatmap volumes are drawn on the GPU
+(`device_prep`; `preprocess` chooses).
 """
 from __future__ import annotations
 
@@ -13,15 +19,19 @@ from typing import Any
 
 import numpy as np
 
-from phar_cli.errors import ModelLoadError
+from phar_cli.errors import InvalidOption, ModelLoadError
 from phar_cli.models.accel import autocast, check_precision, enable_async_copies, pin
 from phar_cli.models.checkpoint import load_weights
 from phar_cli.models.compat import import_openmmlab
+from phar_cli.models.device_prep import (DEFAULT_PREPROCESS, heatmap_clips, on_device,
+                                         parse_preprocess, pose_heatmaps)
 
 SAMPLERS = {"SampleFrames", "UniformSampleFrames"}
 LOADERS = {"DecordInit", "DecordDecode", "OpenCVInit", "OpenCVDecode", "PyAVInit", "PyAVDecode",
            "RawFrameDecode", "LoadAudioFeature", "AudioDecodeInit", "AudioDecode", "LoadRGBFromFile",
            "RawFrameDecode", "PIMSInit", "PIMSDecode", "Fuse"}
+CROPS = {1: "CenterCrop", 3: "ThreeCrop"}  # views -> the test-time crop transform
+HEATMAPS = "GeneratePoseTarget"
 
 
 def load_config(path: str | Path) -> Any:
@@ -40,13 +50,17 @@ class Recognizer:
     """A built, weight-loaded, eval-mode mmaction2 recognizer on one device."""
 
     def __init__(self, stream: str, config: str | Path, checkpoint: str | Path | None,
-                 labels: list[str], device: str, precision: str = "fp32") -> None:
+                 labels: list[str], device: str, precision: str = "fp32", *,
+                 clips: int | None = None, views: int | None = None,
+                 preprocess: str = DEFAULT_PREPROCESS) -> None:
+        """`clips`, `views`: None keeps the config's test pipeline (see the module's doc)."""
         import_openmmlab()
         import torch
         from mmaction.registry import MODELS, TRANSFORMS
         from mmengine.dataset import Compose
         from mmengine.registry import DefaultScope
 
+        preprocess = parse_preprocess(preprocess)
         self.stream = stream
         self.labels = list(labels)
         self.device = device
@@ -66,9 +80,20 @@ class Recognizer:
             samplers = [t for t in pipeline if t["type"] in SAMPLERS]
             if len(samplers) != 1:
                 raise ModelLoadError(f"{config}: test_pipeline needs exactly one frame sampler")
+            if clips is not None:
+                with_clips(samplers[0], clips, stream)
+            if views is not None:
+                pipeline = with_views(pipeline, views, stream)
             self.sampler_cfg = samplers[0]
             self.sampler = TRANSFORMS.build(dict(self.sampler_cfg))
-            self.transforms = Compose([TRANSFORMS.build(t) for t in pipeline if t["type"] not in SAMPLERS])
+            rest = [t for t in pipeline if t["type"] not in SAMPLERS]
+            self.transforms = Compose([TRANSFORMS.build(t) for t in rest])
+            self._heatmaps = (_heatmap_steps(rest, TRANSFORMS, Compose)
+                              if on_device(preprocess, device) else None)
+            if preprocess == "device" and self._heatmaps is None and _has(rest, HEATMAPS):
+                raise InvalidOption("preprocess", f"device: {config}'s heatmap steps are not "
+                                    "the GeneratePoseTarget (keypoints only), FormatShape "
+                                    "NCTHW_Heatmap, PackActionInputs phar can run on the device")
             self.short_side = _resize_short_side(pipeline)
         self.model = model.to(torch.device(device)).eval()
         enable_async_copies(self.model, device)
@@ -89,7 +114,34 @@ class Recognizer:
         from mmengine.registry import DefaultScope
 
         with DefaultScope.overwrite_default_scope("mmaction"):
+            if self._heatmaps is not None:
+                return self._prepare_heatmaps_on_device(dict(sample))
             return pin(self.transforms(dict(sample)), self.device)
+
+    def _prepare_heatmaps_on_device(self, sample: dict[str, Any]) -> dict[str, Any]:
+        """The keypoint transforms (decode, compact, resize, crop: coordinates only) as the
+        config has them, then the heatmap volumes drawn on the device and packed as the config
+        packs them."""
+        before, target, pack = self._heatmaps
+        results = before(sample)
+        flip = None
+        if target.double:
+            flip = np.arange(results["keypoint"].shape[2])
+            for left, right in zip(target.left_kp, target.right_kp):
+                flip[left], flip[right] = right, left
+        torch = self._torch
+        kp = torch.from_numpy(np.ascontiguousarray(results["keypoint"], np.float32))
+        scores = results.get("keypoint_score")
+        if scores is None or not target.use_score:
+            scores = np.ones(kp.shape[:-1], np.float32)
+        device = torch.device(self.device)
+        heat = pose_heatmaps(kp.to(device),
+                             torch.from_numpy(np.ascontiguousarray(scores, np.float32)).to(device),
+                             results["img_shape"], target.sigma, eps=target.eps,
+                             flip_index=flip)
+        results["imgs"] = heatmap_clips(heat, results["num_clips"], results["clip_len"])
+        results["input_shape"] = tuple(results["imgs"].shape)
+        return pack(results)
 
     def forward(self, items: list[dict[str, Any]]) -> np.ndarray:
         """Class probabilities, one row per prepared item (one batch through the model)."""
@@ -104,6 +156,49 @@ class Recognizer:
     def predict(self, samples: list[dict[str, Any]]) -> np.ndarray:
         """Class probabilities, one row per sample (a batch of windows through the model once)."""
         return self.forward([self.prepare(s) for s in samples])
+
+
+def with_clips(sampler: dict[str, Any], clips: int, stream: str) -> None:
+    """The sampler drawing `clips` test clips (UniformSampleFrames or SampleFrames num_clips)."""
+    if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
+        raise InvalidOption(f"{stream}_clips", f"must be a whole number of at least 1 (got {clips})")
+    sampler["num_clips"] = clips
+
+
+def with_views(pipeline: list[dict[str, Any]], views: int, stream: str) -> list[dict[str, Any]]:
+    """The pipeline with its test-time crop giving `views` spatial views: 1 the centre crop,
+    3 three crops along the long side (the crop size kept)."""
+    if views not in CROPS:
+        raise InvalidOption(f"{stream}_views", f"{views!r}: use 1 (centre crop) or 3 (three crops)")
+    if _has(pipeline, HEATMAPS):
+        raise InvalidOption(f"{stream}_views", "{option}: views are the RGB model's crops; a "
+                                               "skeleton model has none")
+    crops = [k for k, t in enumerate(pipeline) if t["type"] in set(CROPS.values()) | {"TenCrop"}]
+    if len(crops) != 1:
+        raise InvalidOption(f"{stream}_views", "{option}: the config's test pipeline has no "
+                                               "single crop (CenterCrop, ThreeCrop) to change")
+    out = [dict(t) for t in pipeline]
+    out[crops[0]] = dict(type=CROPS[views], crop_size=pipeline[crops[0]]["crop_size"])
+    return out
+
+
+def _has(pipeline: list[dict[str, Any]], kind: str) -> bool:
+    return any(t["type"] == kind for t in pipeline)
+
+
+def _heatmap_steps(rest: list[dict[str, Any]], registry: Any, compose: Any) -> tuple | None:
+    """(the transforms before the heatmaps, the GeneratePoseTarget, the PackActionInputs) when
+    the pipeline ends as the device path reproduces it; None otherwise."""
+    types = [t["type"] for t in rest]
+    if types[-3:] != [HEATMAPS, "FormatShape", "PackActionInputs"]:
+        return None
+    target, shape = rest[-3], rest[-2]
+    if target.get("with_limb") or not target.get("with_kp", True) \
+            or target.get("scaling", 1.0) != 1.0 or shape.get("input_format") != "NCTHW_Heatmap" \
+            or shape.get("collapse"):
+        return None
+    return (compose([registry.build(t) for t in rest[:-3]]), registry.build(target),
+            compose([registry.build(rest[-1])]))
 
 
 def _resize_short_side(pipeline: list[dict[str, Any]]) -> int | None:

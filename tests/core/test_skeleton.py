@@ -138,6 +138,51 @@ def test_a_one_step_backend_is_called_on_all_frames(pool):
     assert keypoints.shape == (2, 5, 17, 2)
 
 
+class OneStepCounting:
+    """A one-step backend (boxes and keypoints together, as RTMO): the stand-in's people, with
+    its pre-processing apart so the engine can prepare ahead; records the frames it sees."""
+
+    def __init__(self, people=2, hidden=()):
+        self.stand_in, self.hidden = CountingEstimator(people=people), set(hidden)
+        self.batch_size = 3
+        self.seen: list[int] = []
+
+    def frame_inputs(self, frames):
+        return frames
+
+    def frame_forward(self, frames):
+        self.seen += [int(f[0, 0, 0]) for f in frames]
+        out = self.stand_in(frames)
+        for p, f in zip(out, frames):
+            if int(f[0, 0, 0]) in self.hidden:
+                p.boxes, p.keypoints, p.scores = p.boxes[:0], p.keypoints[:0], p.scores[:0]
+        return out
+
+
+def test_a_one_step_backend_prepared_apart_runs_in_chunks_on_every_frame(pool):
+    est, frames = OneStepCounting(people=3), frames_numbered(7)
+    keypoints, scores = window_poses(est, frames, range(7), pool, max_people=2)
+    assert est.seen == list(range(7))
+    expected_kp, expected_sc = track_people(CountingEstimator(people=3)(frames), max_people=2)
+    np.testing.assert_array_equal(keypoints, expected_kp)
+    np.testing.assert_array_equal(scores, expected_sc)
+
+
+def test_a_one_step_backend_every_other_frame_interpolates_between_its_finds(pool):
+    est, frames = OneStepCounting(people=2), frames_numbered(8)
+    reference, ref_scores = window_poses(OneStepCounting(people=2), frames, range(8), pool)
+    keypoints, scores = window_poses(est, frames, range(8), pool, pose_every=2, det_every=1)
+    assert est.seen == [0, 2, 4, 6, 7]
+    np.testing.assert_allclose(keypoints, reference, atol=1e-4)  # the stand-in moves linearly
+    np.testing.assert_allclose(scores, ref_scores)
+    # a person missed at a find leaves the frames beside it empty, not bridged
+    hiding = OneStepCounting(people=1, hidden={4})
+    keypoints, scores = window_poses(hiding, frames_numbered(9), range(9), pool, det_every=2)
+    assert hiding.seen == [0, 2, 4, 6, 8]
+    assert (scores[0, [0, 1, 2, 6, 7, 8]] > 0).all()
+    np.testing.assert_array_equal(scores[0, 3:6], 0)
+
+
 def test_nobody_found_gives_empty_arrays(pool):
     est, frames = CountingEstimator(people=0), frames_numbered(4)
     keypoints, scores = window_poses(est, frames, range(4), pool, det_every=2)

@@ -25,9 +25,10 @@ def phar_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
-def test_shipped_manifest_lists_the_five_models_in_order():
+def test_shipped_manifest_lists_the_models_in_order():
     manifest = load_manifest()
-    assert list(manifest) == ["rgb", "skeleton", "audio", "det", "pose"]
+    assert list(manifest) == ["rgb", "skeleton", "audio", "det", "pose", "rtmo-s", "rtmo-m",
+                              "rtmo-l"]
     assert manifest["rgb"].file == "timeSformer.pth"
     assert manifest["skeleton"].file == "posec3d.pth"
     assert manifest["audio"].file == "audio.pth"
