@@ -42,7 +42,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_stages as stages  # noqa: E402
-from phar_cli.core.engine import Engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
@@ -64,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="phar-bench-") as tmp:
         tmp = Path(tmp)
         video = args.video or make_video(tmp / "bench.mp4", args)
-        files = random_bundle(tmp / "models", args.configs, args.people, (args.pose_backend,))
+        rtmo = args.pose_backend or ("rtmo-s" if args.profile == "fast" else "mmpose")
+        files = random_bundle(tmp / "models", args.configs, args.people, (rtmo,))
         engine = build_engine(files, args)
         report = run(engine, str(video), tmp, args, files)
     print_report(report)
@@ -98,11 +98,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--det-size", type=int, default=None)
     p.add_argument("--det-proposals", type=int, default=None)
     p.add_argument("--det-every", type=int, default=1)
-    p.add_argument("--pose-every", type=int, default=1)
-    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"))
-    p.add_argument("--pose-backend", default="mmpose",
+    p.add_argument("--pose-every", type=int, default=None)
+    p.add_argument("--precision", default=None, choices=("fp32", "bf16", "fp16"))
+    p.add_argument("--profile", default="reference", choices=("reference", "fast"),
+                   help="fills the options not given (phar_cli/core/profiles.py)")
+    p.add_argument("--pose-backend", default=None,
                    choices=("mmpose", "rtmo-s", "rtmo-m", "rtmo-l", "markers"),
-                   help="the skeleton front end (default mmpose: Faster R-CNN + HRNet)")
+                   help="the skeleton front end (default: mmpose, Faster R-CNN + HRNet; "
+                        "the fast profile's rtmo-s)")
     p.add_argument("--skeleton-clips", type=int, default=None,
                    help="PoseC3D test clips (default: the config's, the seed's 10)")
     p.add_argument("--rgb-views", type=int, default=None, choices=(1, 3),
@@ -222,65 +225,27 @@ def random_rtmo(folder: Path, name: str, people: int, save) -> Any:
 
 def build_engine(files: dict, args: argparse.Namespace):
     import phar_cli as phar
-    from phar_cli.models.bundle import Bundle, ModelOverrides
 
-    # The front end comes from a bundle (the engine takes it from there); the model files too.
-    bundle = Bundle(ROOT, "benchmark", args.pose_backend, ModelOverrides(
-        configs={n: str(f.config) for n, f in files.items()},
-        checkpoints={n: str(f.checkpoint) for n, f in files.items()},
-        labels={n: str(f.labels) for n, f in files.items() if f.labels}), None)
-    options = phar.engine_options(
-        bundle, device=args.device,
+    engine = phar.load_engine(
+        None, device=args.device, configs={n: f.config for n, f in files.items()},
+        checkpoints={n: f.checkpoint for n, f in files.items()},
+        label_maps={n: f.labels for n, f in files.items() if f.labels},
         pose_score_thr=0.0, correct_rate=0.0, loudness=-1000.0,  # every stream on every window
         batch_size=args.batch_size, prefetch=args.prefetch, threads=args.threads,
         det_size=args.det_size, det_proposals=args.det_proposals, det_every=args.det_every,
-        pose_every=args.pose_every, precision=args.precision)
-    engine = BenchEngine(options, skeleton_clips=args.skeleton_clips, rgb_views=args.rgb_views,
-                         preprocess=args.preprocess)
+        pose_every=args.pose_every, precision=args.precision, pose_backend=args.pose_backend,
+        skeleton_clips=args.skeleton_clips, rgb_views=args.rgb_views, preprocess=args.preprocess,
+        profile=args.profile, refine=False)  # the grid: the same windows as the seed-style path
     started = time.perf_counter()
     engine.load()
-    print(f"models loaded in {time.perf_counter() - started:.1f} s on {engine.device}")
+    print(f"models loaded in {time.perf_counter() - started:.1f} s on {engine.device} "
+          f"({args.profile} profile: {engine.options.pose_backend} poses)")
     return engine
 
 
-class BenchEngine(Engine):
-    """The Engine with the model-side settings `EngineOptions` does not carry yet (PoseC3D clips,
-    TimeSformer views, where pre-processing runs), passed where the models are built: the
-    recognizers' `clips`/`views`/`preprocess`, the pose front end's `preprocess`."""
-
-    def __init__(self, options, *, skeleton_clips=None, rgb_views=None,
-                 preprocess="auto") -> None:
-        super().__init__(options)
-        self.model_settings = {"skeleton_clips": skeleton_clips, "rgb_views": rgb_views,
-                               "preprocess": preprocess}
-
-    def model(self, name: str):
-        if name in self._models:
-            return self._models[name]
-        o, extra = self.options, self.model_settings
-        if name == "poses":
-            from phar_cli.models.pose_backends import load_pose_estimator
-
-            model = load_pose_estimator(
-                o.pose_backend, o.models, self.device, det_score_thr=o.det_score_thr,
-                det_size=o.det_size, det_proposals=o.det_proposals, precision=o.precision,
-                preprocess=extra["preprocess"])
-        else:
-            from phar_cli.models.recognizer import Recognizer
-
-            files = self._files(name)
-            model = Recognizer(
-                name, files.config, files.checkpoint, self.labels[name], self.device,
-                precision=o.precision, preprocess=extra["preprocess"],
-                clips=extra["skeleton_clips"] if name == "skeleton" else None,
-                views=extra["rgb_views"] if name == "rgb" else None)
-        self._models[name] = model
-        return model
-
-
 REFERENCE = {"pose_backend": "mmpose", "skeleton_clips": None, "rgb_views": None,
-             "det_size": None, "det_proposals": None, "det_every": 1, "pose_every": 1,
-             "precision": "fp32"}  # the seed's settings: what the seed-style stage runs
+             "det_size": None, "det_proposals": None, "det_every": 1, "pose_every": None,
+             "precision": None, "profile": "reference"}  # what the seed-style stage runs
 
 
 def reference_engine(engine, files: dict, args: argparse.Namespace):
@@ -311,9 +276,10 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace, files: dict) ->
                     "prefetch": args.prefetch, "threads": args.threads, "det_size": args.det_size,
                     "det_proposals": args.det_proposals,
                     "det_every": args.det_every, "pose_every": args.pose_every,
-                    "precision": args.precision, "pose_backend": args.pose_backend,
-                    "skeleton_clips": args.skeleton_clips, "rgb_views": args.rgb_views,
-                    "preprocess": args.preprocess},
+                    "precision": engine.options.precision, "profile": args.profile,
+                    "pose_backend": engine.options.pose_backend,
+                    "skeleton_clips": engine.options.skeleton_clips,
+                    "rgb_views": engine.options.rgb_views, "preprocess": args.preprocess},
         "seconds": {}, "peak_rss_mib": {}, "counts": {}, "cpu_seconds": {}, "cpu_share": {},
     }
     cuda = engine.device.startswith("cuda")

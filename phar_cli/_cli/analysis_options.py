@@ -13,6 +13,7 @@ import typer
 from phar_cli._cli.common import STATE, Bars, err, progress_bars
 from phar_cli.core.engine import EngineOptions
 from phar_cli.core.fusion import DEFAULT_RULE
+from phar_cli.core.profiles import PROFILES
 from phar_cli.core.refine import RefineOptions
 from phar_cli.core.gates import DEFAULT_LOUDNESS_THR, GateOptions
 from phar_cli.defaults import DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, MODEL_NAMES, STREAMS
@@ -54,8 +55,13 @@ class AnalysisArgs:
     det_size: Optional[int] = None
     det_proposals: Optional[int] = None
     det_every: int = 1
-    pose_every: int = 1
-    precision: str = "fp32"
+    pose_every: Optional[int] = None
+    precision: Optional[str] = None
+    pose_model: Optional[str] = None
+    skeleton_clips: Optional[int] = None
+    rgb_views: Optional[int] = None
+    preprocess: str = "auto"
+    profile: str = "reference"
     fusion_rule: Optional[str] = None
     calibration: bool = True
     refine: bool = True
@@ -129,11 +135,30 @@ _PARAMS = [
     _option("det_every", int, _E("det_every"),
             "Detect people on every N-th pose frame and carry their boxes between (faster; 1: "
             "every frame, the reference).", SPEED, min=1),
-    _option("pose_every", int, _E("pose_every"),
+    _option("pose_every", Optional[int], None,
             "Run the pose model on every N-th frame of each person and interpolate the keypoints "
-            "between, inside the person's box (faster; 1: every frame).", SPEED, min=1),
-    _option("precision", str, _E("precision"),
-            "Model arithmetic: fp32 (reference), bf16 autocast (CPU or CUDA), fp16 (CUDA).", SPEED),
+            f"between, inside the person's box (faster; default {_E('pose_every')}: every frame, "
+            "or the profile's).", SPEED, min=1),
+    _option("precision", Optional[str], None,
+            f"Model arithmetic: fp32 (reference), bf16 autocast (CPU or CUDA), fp16 (CUDA) "
+            f"(default {_E('precision')}, or the profile's).", SPEED),
+    _option("profile", str, _E("profile"),
+            f"{' or '.join(PROFILES)}: fast fills what is not given with RTMO-s poses (320 px on "
+            "a CPU), 1 PoseC3D clip, 1 TimeSformer view, pose every 2nd frame, bf16 where it "
+            "pays (docs/performance.md).", SPEED),
+    _option("pose_model", Optional[str], None,
+            "The skeleton stream's front end: faster-rcnn+hrnet (the seed's), rtmo-s, rtmo-m, "
+            "rtmo-l or markers (default: the bundle's; --pose-config/--pose-checkpoint name an "
+            "RTMO model's files).", MODELS),
+    _option("skeleton_clips", Optional[int], None,
+            "PoseC3D test clips per window (default: the config's, the seed's 10); detection and "
+            "pose run only on the frames they sample.", SPEED, min=1),
+    _option("rgb_views", Optional[int], None,
+            "TimeSformer views per window: 1 (centre crop) or 3 (the seed's three crops; default: "
+            "the config's).", SPEED, min=1, max=3),
+    _option("preprocess", str, _E("preprocess"),
+            "Where resizing, pose crops and heatmaps run: auto (on the GPU with CUDA), openmmlab "
+            "(the CPU, the reference) or device.", SPEED),
     _option("vr", str, _E("vr"),
             "Stereo VR video: auto (a file-name marker such as _180, _LR, _SBS, _TB, _3dh; the "
             "frame's shape decides the layout), off, sbs or tb. One eye (left/top) is analysed.",
@@ -149,7 +174,7 @@ _PARAMS = [
 ]
 
 # Library option names whose CLI flag is not `--` + the name with dashes.
-FLAGS = {"prefetch": "--num-processes", "weights": "--coefficients",
+FLAGS = {"prefetch": "--num-processes", "weights": "--coefficients", "pose_backend": "--pose-model",
          "loudness": "--loudness-weights", "models": "--*-config/--*-checkpoint"}
 
 
@@ -196,6 +221,8 @@ def engine_kwargs(a: AnalysisArgs) -> dict[str, Any]:
         det_score_thr=a.det_score_thr, batch_size=a.batch_size, prefetch=a.num_processes,
         threads=a.threads, det_size=a.det_size, det_proposals=a.det_proposals,
         det_every=a.det_every, pose_every=a.pose_every, precision=a.precision,
+        pose_backend=a.pose_model, skeleton_clips=a.skeleton_clips, rgb_views=a.rgb_views,
+        preprocess=a.preprocess, profile=a.profile,
         fusion_rule=a.fusion_rule, calibrate=a.calibration, refine=a.refine,
         resolution=a.resolution, snap_to_cuts=a.snap_to_cuts, stride=a.stride, vr=a.vr)
 
@@ -208,7 +235,14 @@ def build_options(a: AnalysisArgs) -> EngineOptions:
     bundle = load_bundle(a.bundle) if a.bundle else None
     if bundle and not STATE.quiet:
         err.print(f"models: {bundle.name} ({bundle.folder})", highlight=False)
-    return engine_options(bundle, **engine_kwargs(a))
+    options = engine_options(bundle, **engine_kwargs(a))
+    if options.profile != a.__dataclass_fields__["profile"].default and not STATE.quiet:
+        size = f" at {options.det_size} px" if options.det_size else ""
+        err.print(f"profile {options.profile}: {options.pose_backend} poses{size}, skeleton clips "
+                  f"{options.skeleton_clips or 'as configured'}, RGB views "
+                  f"{options.rgb_views or 'as configured'}, pose every {options.pose_every} "
+                  f"frames, {options.precision}", highlight=False)
+    return options
 
 
 def analyse(video: Path, a: AnalysisArgs) -> Any:

@@ -52,7 +52,9 @@ def prepare_data(
     val_ratio: Annotated[float, typer.Option(help="Share of videos in the validation split.")] = _PREPARE.val_ratio,
     seed: Annotated[int, typer.Option(help="Seed of the split by video.")] = _PREPARE.seed,
     label_maps: Annotated[Optional[str], typer.Option(help="'rgb=FILE,skeleton=FILE,audio=FILE' or three files (default: the seed's maps).")] = None,
-    pose_backend: Annotated[str, typer.Option(help="mmpose (Faster R-CNN + HRNet, as inference) or markers (synthetic media).")] = _PREPARE.pose_backend,
+    pose_backend: Annotated[str, typer.Option("--pose-backend", "--pose-model", help=(
+        "The front end poses come from, as analysis will see them: mmpose (faster-rcnn+hrnet, "
+        "the seed's), rtmo-s, rtmo-m, rtmo-l, or markers (synthetic media)."))] = _PREPARE.pose_backend,
     pose_score_thr: Annotated[float, typer.Option(help="A frame's pose is good when its person's mean keypoint score reaches this.")] = _PREPARE.pose_score_thr,
     pose_frame_rate: Annotated[float, typer.Option(help="Share of good frames a clip needs to enter the skeleton dataset.")] = _PREPARE.pose_frame_rate,
     audio_prune: Annotated[float, typer.Option(help="Share of the quietest audio clips dropped.")] = _PREPARE.audio_prune,

@@ -30,7 +30,8 @@ from phar_cli.models.download import sha256_file
 
 MIB = 1 << 20
 # Options that change how fast an analysis runs, not what it finds: not part of its identity.
-_NOT_IDENTITY = {"models", "device", "batch_size", "prefetch", "threads"}
+_NOT_IDENTITY = {"models", "device", "batch_size", "prefetch", "threads",
+                 "preprocess"}  # the device's pre-processing equals OpenMMLab's within rounding
 # Speed options that do change scores are left out at their reference values, and options added
 # later at the values that reproduce what came before them, so a catalog made before they existed
 # keeps its hash (and is not re-analysed) where the results would be the same.

@@ -26,6 +26,7 @@ from phar_cli.core.fusion import DEFAULT_RULE, DEFAULT_WEIGHTS, check_rule, fuse
 from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
 from phar_cli.core.labels import read_label_map
 from phar_cli.core.predictions import Analysis, Scores, VideoMeta, WindowPrediction, ranked
+from phar_cli.core.profiles import PROFILES, check_profile
 from phar_cli.core.refine import RefineOptions, refine
 from phar_cli.core.skeleton import window_poses
 from phar_cli.core.windows import plan_strided, plan_windows
@@ -33,6 +34,8 @@ from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, MIN_LAST_
 from phar_cli.errors import InvalidOption, PharError, UsageError
 from phar_cli.media.vr import check_vr, stereo_layout
 from phar_cli.models.bundle import ModelFiles  # noqa: F401 - also importable from here
+from phar_cli.models.device_prep import DEFAULT_PREPROCESS
+from phar_cli.models.pose_backends import pose_model_names
 from phar_cli.spans import Span
 
 log = logging.getLogger("phar")
@@ -65,6 +68,10 @@ class EngineOptions:
     det_every: int = 1            # detect on every N-th pose frame; boxes carried in between
     pose_every: int = 1           # pose every N-th frame of a person; keypoints interpolated
     precision: str = "fp32"       # model forwards: fp32, bf16 (CPU or CUDA), fp16 (CUDA) autocast
+    skeleton_clips: int | None = None  # PoseC3D test clips; None: the config's (the seed's 10)
+    rgb_views: int | None = None       # TimeSformer crops, 1 or 3; None: the config's (3)
+    preprocess: str = DEFAULT_PREPROCESS  # resizing/crops/heatmaps on the model's device (auto: CUDA)
+    profile: str = PROFILES[0]         # the --profile these options came from (core/profiles.py)
     # What the scores mean (core/fusion.py): the rule, and a calibration ({}: none).
     fusion_rule: str = DEFAULT_RULE
     temperatures: dict[str, float] = field(default_factory=dict)
@@ -97,10 +104,11 @@ class EngineOptions:
         from phar_cli.models.accel import parse_precision
         from phar_cli.models.pose_backends import check_backend
 
-        check_backend(self.pose_backend)
+        self.pose_backend = check_backend(self.pose_backend)
         self.precision = parse_precision(self.precision)
         check_rule(self.fusion_rule)
         check_vr(self.vr)
+        check_profile(self.profile)
         RefineOptions(self.resolution, self.snap_to_cuts)  # checks them
         if self.stride is not None and not 0 < self.stride <= self.subclip_len:
             raise InvalidOption("stride", f"must be above 0 and at most the window length "
@@ -118,14 +126,15 @@ class EngineOptions:
 # their defaults.
 SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {
     f.name: f.default for f in fields(EngineOptions)
-    if f.name in ("det_size", "det_proposals", "det_every", "pose_every", "precision")}
+    if f.name in ("det_size", "det_proposals", "det_every", "pose_every", "precision",
+                  "skeleton_clips", "rgb_views")}
 # Options added after analyses were first catalogued, with the values that give the analyses made
 # before them: at those values they are left out of an analysis' identity (`phar batch`).
 LEGACY_VALUES: dict[str, Any] = {"fusion_rule": "seed", "temperatures": {},
                                  "background": DEFAULT_BACKGROUND, "refine": False,
                                  "resolution": RefineOptions.resolution,
                                  "snap_to_cuts": RefineOptions.snap_to_cuts, "stride": None,
-                                 "vr": "auto"}
+                                 "vr": "auto", "profile": PROFILES[0]}
 
 
 class Engine:
@@ -160,14 +169,17 @@ class Engine:
 
                 self._models[name] = load_pose_estimator(
                     o.pose_backend, o.models, self.device, det_score_thr=o.det_score_thr,
-                    det_size=o.det_size, det_proposals=o.det_proposals, precision=o.precision)
+                    det_size=o.det_size, det_proposals=o.det_proposals, precision=o.precision,
+                    preprocess=o.preprocess)
             else:
                 from phar_cli.models.recognizer import Recognizer
 
                 files = self._files(name)
-                self._models[name] = Recognizer(name, files.config, files.checkpoint,
-                                                self.labels[name], self.device,
-                                                precision=o.precision)
+                self._models[name] = Recognizer(
+                    name, files.config, files.checkpoint, self.labels[name], self.device,
+                    precision=o.precision, preprocess=o.preprocess,
+                    clips=o.skeleton_clips if name == "skeleton" else None,
+                    views=o.rgb_views if name == "rgb" else None)
         return self._models[name]
 
     def load(self) -> Engine:
@@ -280,9 +292,12 @@ class Engine:
             "models": {name: {"config": str(f.config),
                               "checkpoint": str(f.checkpoint) if f.checkpoint else None}
                        for name, f in o.models.items()
-                       if name in o.streams or (name in ("det", "pose") and "skeleton" in o.streams)},
+                       if name in o.streams or (name in pose_model_names(o.pose_backend)
+                                                and "skeleton" in o.streams)},
             "fusion_rule": o.fusion_rule,
         }
+        if o.profile != PROFILES[0]:
+            out["profile"] = o.profile
         if o.temperatures:
             out["calibration"] = {"temperature": dict(o.temperatures)}
         if o.background in self.analysis_labels:

@@ -7,6 +7,7 @@ here (`import phar_cli as phar` exports it).
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import fields, replace
@@ -16,15 +17,18 @@ from phar_cli.core.engine import Engine, EngineOptions
 from phar_cli.core.fusion import DEFAULT_RULE, FusionSettings, parse_weights, read_fusion
 from phar_cli.core.gates import GateOptions, parse_loudness
 from phar_cli.core.predictions import Analysis, check_describes, load_predictions
+from phar_cli.core.profiles import PROFILES, profile_options
 from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, MODEL_NAMES, STREAMS
 from phar_cli.errors import InvalidOption
 from phar_cli.models.bundle import Bundle, ModelOverrides, load_bundle, merged, resolve_models
+from phar_cli.models.pose_backends import RTMO_BACKENDS, check_backend
 
+log = logging.getLogger("phar")
 PathLike = str | os.PathLike[str]
 _GATE_FIELDS = {f.name for f in fields(GateOptions)} - {"loudness_thr", "per_class_loudness"}
 _ENGINE_FIELDS = {f.name for f in fields(EngineOptions)} - {
     "models", "streams", "device", "weights", "gates", "pose_backend", "fusion_rule",
-    "temperatures", "background"}
+    "temperatures", "background", "profile"}
 
 
 def engine_options(bundle: PathLike | Bundle | None = None, *, streams: tuple[str, ...] = STREAMS,
@@ -34,6 +38,7 @@ def engine_options(bundle: PathLike | Bundle | None = None, *, streams: tuple[st
                    checkpoints: Mapping[str, PathLike | None] | None = None,
                    label_maps: Mapping[str, PathLike | None] | None = None,
                    fusion_rule: str | None = None, calibrate: bool = True,
+                   pose_backend: str | None = None, profile: str = PROFILES[0],
                    **options: Any) -> EngineOptions:
     """Everything an Engine needs, resolved and checked (model files found, weights read).
 
@@ -41,7 +46,10 @@ def engine_options(bundle: PathLike | Bundle | None = None, *, streams: tuple[st
     LUFS, 'seed' (the seed's per-class table) or 'label=LUFS,...'; `configs`, `checkpoints`,
     `label_maps`: per model name (rgb, skeleton, audio, det, pose), None for the bundle's.
     `fusion_rule`: 'known' or 'seed' (default: the fusion file's, else 'known'); `calibrate`:
-    apply the fusion file's calibration when it has one.
+    apply the fusion file's calibration when it has one. `pose_backend`: the skeleton stream's
+    front end (default: the bundle's, else the seed's mmpose; a front end other than the one the
+    skeleton model was trained on is warned about). `profile`: 'fast' fills the options left
+    out (None) from `core/profiles.py`.
     `options`: the gates' `pose_score_thr`, `correct_rate`, `skeleton_topk`, `audio_topk` and any
     `EngineOptions` field (`subclip_len`, `det_score_thr`, `batch_size`, `prefetch`, `threads`,
     `det_size`, `det_proposals`, `det_every`, `pose_every`, `precision`, `refine`,
@@ -63,22 +71,37 @@ def engine_options(bundle: PathLike | Bundle | None = None, *, streams: tuple[st
         checkpoints={n: _str(p) for n, p in (checkpoints or {}).items()},
         labels={n: _str(p) for n, p in (label_maps or {}).items()})
     unknown = sorted({*overrides.configs, *overrides.checkpoints, *overrides.labels}
-                     - set(MODEL_NAMES))
+                     - set(MODEL_NAMES) - set(RTMO_BACKENDS))
     if unknown:
         raise InvalidOption("label_maps" if set(unknown) & set(overrides.labels) else "models",
                             f"{{option}}: unknown model {', '.join(unknown)} "
                             f"(models: {', '.join(MODEL_NAMES)})")
-    pose_backend = bundle.pose_backend if bundle else "mmpose"
+    trained_on = bundle.pose_backend if bundle else "mmpose"
+    backend = check_backend(pose_backend or trained_on)
+    options = {k: v for k, v in options.items() if v is not None}
+    if profile != PROFILES[0]:
+        from phar_cli.models.devices import resolve_device
+
+        preset = profile_options(profile, resolve_device(device), backend)
+        backend = backend if pose_backend else preset.pop("pose_backend", backend)
+        options = {**preset, **options}
+    if "skeleton" in streams and backend != trained_on:
+        log.warning("the skeleton model was trained on %s poses, and is given %s poses",
+                    trained_on, backend)
+    if backend in RTMO_BACKENDS:  # --pose-config/--pose-checkpoint name its one model
+        for table in (overrides.configs, overrides.checkpoints):
+            if table.get("pose") and not table.get(backend):
+                table[backend] = table.pop("pose")
     if bundle:
         overrides = merged(overrides, bundle.overrides)
     settings = _fusion(weights, fusion, bundle)
     result = EngineOptions(models={}, streams=streams, device=device, weights=settings.weights,
-                           gates=gates, pose_backend=pose_backend,
+                           gates=gates, pose_backend=backend, profile=profile,
                            fusion_rule=fusion_rule or settings.rule or DEFAULT_RULE,
                            temperatures=settings.temperatures if calibrate else {},
                            background=bundle.background if bundle else DEFAULT_BACKGROUND,
                            **{k: v for k, v in options.items() if k in _ENGINE_FIELDS})
-    result.models = resolve_models(streams, overrides, pose_backend)
+    result.models = resolve_models(streams, overrides, backend)
     return result
 
 

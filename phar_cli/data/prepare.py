@@ -29,7 +29,7 @@ from phar_cli.data.clips import Clip, background_clips, plan_clips, split_by_vid
 from phar_cli.data.layout import SCHEMA, STREAMS, DatasetLayout
 from phar_cli.data.report import StreamStats, class_distribution, distribution_chart
 from phar_cli.atomic import atomic_write_bytes
-from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, POSE_MODELS
+from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN
 from phar_cli.errors import InvalidOption, PharError
 from phar_cli.models.bundle import ModelOverrides
 from phar_cli.models.pose_backends import check_backend
@@ -73,16 +73,15 @@ class PrepareOptions:
                 raise InvalidOption(name, f"must be >= 0 (got {getattr(self, name)})")
         if self.background is not None:
             self.background = canonical(self.background)
-        check_backend(self.pose_backend)
+        self.pose_backend = check_backend(self.pose_backend)
 
     def pose_estimator(self) -> Any:
         """The pose front end inference uses with these settings (loaded now)."""
         from phar_cli.models.bundle import resolve_files
         from phar_cli.models.devices import resolve_device
-        from phar_cli.models.pose_backends import load_pose_estimator, needs_model_files
+        from phar_cli.models.pose_backends import load_pose_estimator, pose_model_names
 
-        files = (resolve_files(list(POSE_MODELS), self.pose_models)
-                 if needs_model_files(self.pose_backend) else {})
+        files = resolve_files(list(pose_model_names(self.pose_backend)), self.pose_models)
         return load_pose_estimator(self.pose_backend, files, resolve_device(self.device),
                                    det_score_thr=self.det_score_thr)
 

@@ -32,6 +32,19 @@ def check_precision(precision: str, device: str) -> str:
     return precision
 
 
+def fast_bf16(device: str) -> bool:
+    """Whether bf16 pays on `device`: CUDA, or a CPU with AVX512-BF16 or AMX (elsewhere bf16 is
+    emulated and slower than fp32)."""
+    if is_cuda(device):
+        return True
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def is_cuda(device: str) -> bool:
     return str(device).startswith("cuda")
 

@@ -22,10 +22,16 @@ BACKEND_MODELS: dict[str, tuple[str, ...]] = {
     "mmpose": POSE_MODELS, "markers": (), **{b: (b,) for b in RTMO_BACKENDS}}
 
 
+# The names `--pose-model` takes beside the backends' own
+POSE_MODEL_NAMES = {"faster-rcnn+hrnet": "mmpose"}
+
+
 def check_backend(backend: str) -> str:
+    """A backend name (or a `--pose-model` name for one), as the backend's name."""
+    backend = POSE_MODEL_NAMES.get(backend, backend)
     if backend not in POSE_BACKENDS:
-        raise InvalidOption("pose_backend", f"{backend!r}: use {', '.join(POSE_BACKENDS[:-1])} "
-                                            f"or {POSE_BACKENDS[-1]}")
+        raise InvalidOption("pose_backend", f"{backend!r}: use mmpose (faster-rcnn+hrnet), "
+                                            f"{', '.join(RTMO_BACKENDS)} or markers")
     return backend
 
 

@@ -24,7 +24,7 @@ from phar_cli.core.gates import GateOptions, label_in_topk, loudness_threshold
 from phar_cli.core.labels import canonical
 from phar_cli.spans import Span
 from phar_cli.data.layout import DatasetLayout
-from phar_cli.defaults import POSE_MODELS, STREAMS
+from phar_cli.defaults import STREAMS
 from phar_cli.atomic import atomic_write_bytes
 from phar_cli.errors import UsageError
 
@@ -232,7 +232,7 @@ def train_fusion(dataset: str | Path, models_dir: str | Path, *, topk: int = 2,
     `bundle.json` there."""
     from phar_cli.core.engine import Engine, EngineOptions
     from phar_cli.models.bundle import ModelFiles, ModelOverrides, resolve_files, write_bundle
-    from phar_cli.models.pose_backends import needs_model_files
+    from phar_cli.models.pose_backends import pose_model_names
 
     layout = DatasetLayout.open(dataset)
     models_dir = Path(models_dir)
@@ -249,8 +249,8 @@ def train_fusion(dataset: str | Path, models_dir: str | Path, *, topk: int = 2,
     streams = tuple(trained)
     pose_backend = layout.manifest.get("pose_backend", "mmpose")
     models = dict(trained)
-    if "skeleton" in streams and needs_model_files(pose_backend):
-        models.update(resolve_files(list(POSE_MODELS), ModelOverrides()))
+    if "skeleton" in streams:
+        models.update(resolve_files(list(pose_model_names(pose_backend)), ModelOverrides()))
     engine = Engine(EngineOptions(models=models, streams=streams, device=device,
                                   pose_backend=pose_backend))
     data = collect_scores(engine, layout, progress=progress)

@@ -40,8 +40,8 @@ def test_each_backend_names_its_own_model_files(backend, files):
 
 def test_an_unknown_backend_lists_the_known_ones():
     assert POSE_BACKENDS[0] == "mmpose"  # the seed's front end, the default
-    with pytest.raises(InvalidOption, match="pose_backend 'rtmo-x': use mmpose, markers, "
-                                            "rtmo-s, rtmo-m or rtmo-l"):
+    with pytest.raises(InvalidOption, match=r"pose_backend 'rtmo-x': use mmpose "
+                                            r"\(faster-rcnn\+hrnet\), rtmo-s, rtmo-m, rtmo-l or markers"):
         check_backend("rtmo-x")
 
 
