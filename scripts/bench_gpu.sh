@@ -62,10 +62,8 @@ run() {  # name, time limit (s), bench_pipeline options...
   grep -E "x_real_time|CPU share|GPU memory" "$WORK/$name.txt" || tail -5 "$WORK/$name.txt"
 }
 run reference 270 --stages decode,model,whole
-run fast_bf16 100 --stages decode,model,whole --pose-backend rtmo-s --skeleton-clips 1 \
-  --rgb-views 1 --pose-every 2 --precision bf16
-run fast_fp16 80 --stages whole --pose-backend rtmo-s --skeleton-clips 1 --rgb-views 1 \
-  --pose-every 2 --precision fp16
+run fast_bf16 100 --stages decode,model,whole --profile fast --precision bf16
+run fast_fp16 80 --stages whole --profile fast --precision fp16
 
 # 4. One JSON.
 mkdir -p "$(dirname "$OUT")"

@@ -12,7 +12,9 @@ nearest true one, and each true boundary to the nearest predicted one), segment 
 windows analysed relative to the grid, and what `phar filter`'s defaults keep: the share of the
 action seconds kept and the share of the kept seconds that are action (half a second either
 side of each true boundary not counted). A long composition with a change every minute gives
-the cost of refinement where changes are rare.
+the cost of refinement where changes are rare. `--profiles` also analyses each short composition
+with `--profile fast` and reports on how many windows its top-1 label agrees with the
+reference's.
 
     python scripts/bench_precision.py --bundle phar-out/synthetic-demo-bundle
     python scripts/bench_precision.py --bundle B --videos 8 --seed 900 --long-minutes 10 --json out.json
@@ -128,6 +130,13 @@ def run(bundle: Path, parts, path: Path, modes: list[str], seed: int, args) -> d
     for mode in modes:
         if grid_windows:
             out[mode]["windows_vs_grid"] = round(out[mode]["windows"] / grid_windows, 3)
+    if args.profiles:
+        tops = {}
+        for profile in ("reference", "fast"):
+            engine = phar.load_engine(bundle, device=args.device, refine=False, profile=profile)
+            tops[profile] = [w.top[0] for w in engine.analyse(path).windows]
+        same = sum(a == b for a, b in zip(tops["reference"], tops["fast"]))
+        out["profile_agreement"] = {"windows": len(tops["reference"]), "same_top1": same}
     return out
 
 
@@ -151,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long-minutes", type=int, default=10, help="0: no long composition")
     parser.add_argument("--resolution", type=float, default=1.0)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--profiles", action="store_true",
+                        help="also compare --profile fast with the reference, window by window")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args(argv)
     if not (args.bundle / "bundle.json").is_file():
@@ -197,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
             "action_kept_min": min(r["action_kept"] for r in rows),
             "kept_is_action_min": min(r["kept_is_action"] for r in rows),
         }
+    if args.profiles:
+        same = sum(r["profile_agreement"]["same_top1"] for r in report["short"])
+        total = sum(r["profile_agreement"]["windows"] for r in report["short"])
+        report["fast_profile_same_top1"] = round(same / max(1, total), 4)
+        print(f"fast profile: the same top-1 as the reference on {same} of {total} windows")
     report["summary"] = summary
     print("\nsummary over the short compositions")
     for mode, s in summary.items():

@@ -18,7 +18,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def _sec(value: float | None) -> str:
+def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
@@ -33,14 +33,17 @@ def predictions_files(path: Path) -> list[Path]:
 
 
 def _table(title: str, rows: list[tuple[str, Any]]) -> Table:
-    table = Table(title=title)
-    for col in ("video", "labelled right", "segments P", "R", "F1", "boundary error mean",
-                "median", "max", "missed max"):
-        table.add_column(col, justify="left" if col == "video" else "right")
+    table = Table(title=title, caption="right: share of the annotated seconds labelled right; "
+                  "P, R, F1: segments; boundary error (s): mean, median and max over the "
+                  "boundaries found, each to the nearest true one; missed: the largest of each "
+                  "true one to the nearest found one")
+    table.add_column("video", no_wrap=True)
+    for col in ("right", "P", "R", "F1", "mean", "median", "max", "missed"):
+        table.add_column(col, justify="right")
     for name, e in rows:
         seg, b, missed = e.segments, e.boundary_errors, e.missed_boundary_errors
-        table.add_row(name, _pct(e.labelled_right), _pct(seg.precision), _pct(seg.recall),
-                      _pct(seg.f1), _sec(b.mean), _sec(b.median), _sec(b.max), _sec(missed.max))
+        table.add_row(name, *map(_num, (e.labelled_right, seg.precision, seg.recall, seg.f1,
+                                        b.mean, b.median, b.max, missed.max)))
     return table
 
 

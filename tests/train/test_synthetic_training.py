@@ -184,5 +184,5 @@ def test_eval_measures_the_timestamps_against_the_truth(pipeline, capsys):
     assert report["labelled_right"] >= 0.8
     assert set(report["classes"]) >= {"gamma", "alpha", "beta"}
     code, stdout, _ = run_phar(["eval", out, truth], capsys)
-    right = f"{100 * report['labelled_right']:.1f}%"  # the table's "labelled right" cell
+    right = f"{report['labelled_right']:.2f}"  # the table's "right" cell
     assert code == 0 and "evaluated.mp4" in stdout and right in stdout
