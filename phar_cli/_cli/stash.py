@@ -53,7 +53,10 @@ def push(
     retries: Retries = 3,
     as_json: AsJson = False,
 ) -> None:
-    """Segments as scene markers, labels as scene tags, and a status tag on each scene done."""
+    """Segments as scene markers, labels as scene tags, and a status tag on each scene done.
+
+    Example: phar stash push ~/phar-out --url http://nas:9999 --dry-run
+    """
     from phar_cli.batch.stash.push import PushOptions
     from phar_cli.batch.stash.push import push as run_push
     from phar_cli.batch.stash.sources import push_sources
@@ -96,7 +99,10 @@ def pull(
     retries: Retries = 3,
     as_json: AsJson = False,
 ) -> None:
-    """People's markers with phar's label tags (and flagged ones, as negatives) as annotations."""
+    """People's markers with phar's label tags (and flagged ones, as negatives) as annotations.
+
+    Example: phar stash pull -o mine.csv --url http://nas:9999
+    """
     from phar_cli.core.labels import DEFAULT_LABEL_FILES, read_label_map
     from phar_cli.batch.stash.pull import PullOptions, pull as run_pull, write_annotations
     from phar_cli.batch.stash.settings import BACKGROUND

@@ -161,7 +161,10 @@ class BatchRunner:
                 while queue and not self._stopping and len(inflight) < self.executor.slots:
                     item = queue.popleft()
                     attempt = catalog.begin(item.video_id, summary.run_id, "analyse")
-                    inflight[self.executor.submit(Job(item.video_id, str(item.input.path)))] = (item, attempt)
+                    vr = (self.stash.vr_mode(str(item.input.path))
+                          if self.stash is not None and self.engine.vr == "auto" else None)
+                    job = Job(item.video_id, str(item.input.path), vr)
+                    inflight[self.executor.submit(job)] = (item, attempt)
                     self.on_event(BatchEvent("begin", item=item))
                 if self._stopping and not announced:
                     announced = True

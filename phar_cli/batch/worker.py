@@ -38,6 +38,7 @@ class WorkerSetup:
 class Job:
     video_id: int
     path: str
+    vr: str | None = None  # this video's VR mode when the library says (a Stash VR tag)
 
 
 class Worker:
@@ -60,7 +61,7 @@ class Worker:
             return {**result, **_fatal(ex)}
         started = time.perf_counter()  # `seconds`: the analysis alone, model loading apart
         try:
-            analysis = self.engine.analyse(job.path)
+            analysis = self.engine.analyse(job.path, vr=job.vr)
         except FATAL as ex:
             return {**result, **_fatal(ex)}
         except Exception as ex:  # noqa: BLE001 - a video's failure is data, not a crash

@@ -201,12 +201,14 @@ class Engine:
         return merged
 
     def analyse(self, path: str | Path, progress: Progress | None = None, *,
-                spans: list[Span] | None = None, gated: bool = True) -> Analysis:
+                spans: list[Span] | None = None, gated: bool = True,
+                vr: str | None = None) -> Analysis:
         """Analyse `path` in planned windows (or the given `spans`), then, unless refinement is
         off or `spans` were given, in extra windows across each change of label (`refine`).
         `gated=False` runs every stream on every window it can (windows without people still
         skip PoseC3D) and only records what the gates measured: `phar train fusion` tunes
-        weights and gates from that."""
+        weights and gates from that. `vr` overrides the options' VR mode for this video (a
+        library that knows it is VR: 'stereo')."""
         from phar_cli.media.probe import probe
 
         progress = progress or (lambda step, done, total: None)
@@ -220,7 +222,7 @@ class Engine:
         if not spans:
             raise VideoTooShort(f"{path}: video is {info.duration:.2f} s long, shorter than the "
                                 f"{o.min_last_window:g} s minimum window; nothing to analyse")
-        self._eye = stereo_layout(path, info.width, info.height, o.vr)
+        self._eye = stereo_layout(path, info.width, info.height, vr or o.vr)
         if self._eye:
             log.info("%s: stereo VR (%s), the %s eye is analysed", path, self._eye,
                      "left" if self._eye == "sbs" else "top")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from phar_cli.errors import InvalidOption
 
-VR_MODES = ("auto", "off", "sbs", "tb")
+VR_MODES = ("auto", "off", "sbs", "tb", "stereo")  # stereo: known to be, layout from the shape
 _SBS = {"lr", "rl", "sbs", "3dh", "side", "sidebyside", "halfsbs", "fullsbs"}
 _TB = {"tb", "bt", "ou", "3dv", "overunder", "topbottom", "halfou", "fullou"}
 _STEREO = {"180", "180x180", "360", "vr", "vr180", "vr360", "stereo", "3d", "mkx200", "fisheye"}
@@ -31,7 +31,9 @@ def check_vr(mode: str) -> str:
 
 def stereo_layout(path: str | Path, width: int, height: int, mode: str = "auto") -> str | None:
     """'sbs', 'tb', or None (an ordinary frame) for a video of this name and display size."""
-    if check_vr(mode) != "auto":
+    if check_vr(mode) == "stereo":
+        return "sbs" if width >= WIDE * height else "tb"
+    if mode != "auto":
         return None if mode == "off" else mode
     tokens = set(_TOKENS.findall(Path(path).stem.lower()))
     if tokens & _MONO:

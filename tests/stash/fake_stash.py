@@ -88,6 +88,7 @@ class FakeStash:
         self._clock = EPOCH
         self._lock = threading.RLock()
         self._sql = sqlite3.connect(":memory:", check_same_thread=False)
+        self.ui: dict[str, Any] = {}  # the UI configuration (Settings > Interface), e.g. vrTag
         self._server: ThreadingHTTPServer | None = None
 
     # -- the library, as a person or a scan would set it up ------------------------------------
@@ -263,6 +264,9 @@ class _Root:
         return object.__getattribute__(self, name)
 
     # queries
+
+    def configuration(self, info: Any) -> Any:
+        return {"ui": dict(self.f.ui)}
 
     def findSceneByHash(self, info: Any, input: dict[str, Any]) -> Any:
         want = input.get("oshash")

@@ -2,6 +2,7 @@
 pushes only what is new or was pushed with other settings."""
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from tests.batch.conftest import make_library, query, rgb_args, video_stock  # noqa: F401 - fixtures
@@ -50,3 +51,22 @@ def test_a_wrong_key_stops_before_any_video_is_analysed(stash, library, tmp_path
     code, _, err = batch(capsys, library, tmp_path / "out", stash, rgb_args)
     assert code == 1 and "wrong" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out" / "a.json").exists()
+
+
+def test_a_scene_with_the_servers_vr_tag_is_analysed_as_vr(stash, tmp_path, rgb_args, capsys):
+    from tests.media.test_vr import stereo
+
+    library = tmp_path / "lib"
+    library.mkdir()
+    vr = stereo(library, "holiday.mp4", "hstack", "gamma", None)   # no marker in its name
+    flat = stereo(library, "other.mp4", "hstack", "gamma", None)
+    stash.ui["vrTag"] = "Virtual Reality"
+    scene = stash.add_scene(str(vr.resolve()))
+    stash.tag_scene(scene, stash.add_tag("Virtual Reality"))
+    stash.add_scene(str(flat.resolve()))
+    out = tmp_path / "out"
+    code, _, err = batch(capsys, library, out, stash, rgb_args)
+    assert code == 0, err
+    config = {name: orjson.loads((out / f"{name}.json").read_bytes())["config"]
+              for name in ("holiday", "other")}
+    assert config["holiday"]["vr"] == "sbs" and "vr" not in config["other"]

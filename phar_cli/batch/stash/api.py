@@ -74,6 +74,12 @@ class StashApi:
     def where(self) -> str:
         return self.client.where
 
+    def vr_tag(self) -> str | None:
+        """The tag Stash's player takes for VR scenes (Settings > Interface > VR tag), if set."""
+        ui = self.client.query("query PharUi { configuration { ui } }")["configuration"]["ui"]
+        name = ui.get("vrTag") if isinstance(ui, dict) else None
+        return str(name).strip() or None if name else None
+
     def __enter__(self) -> StashApi:
         return self
 

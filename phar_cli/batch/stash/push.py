@@ -300,6 +300,7 @@ class BatchPusher:
         self.options = options
         self.book = TagBook(api, options.settings, options.dry_run)
         self.seen: dict[str, str] = {}
+        self._vr_tag: str | None = None  # the server's, asked on first need
         settings = {"server": api.client.shown, "settings": asdict(options.settings),
                     "path_maps": [asdict(m) for m in options.path_maps],
                     "oshash": options.use_oshash}
@@ -310,6 +311,19 @@ class BatchPusher:
         """Whether a video last pushed as `last` (None: never) needs pushing again."""
         return (last is None or last[:2] != (self.digest, predictions_sha)
                 or last[2] not in ("pushed", "unchanged"))
+
+    def vr_mode(self, video: str) -> str | None:
+        """'stereo' when the video's scene carries the server's VR tag (phar analyses one eye;
+        the file name need not say), else None (the options decide)."""
+        if self._vr_tag is None:
+            self._vr_tag = self.api.vr_tag() or ""
+        if not self._vr_tag:
+            return None
+        probe = ScenePush("", video)
+        probe.remote = to_remote(video, self.options.path_maps)
+        scene, _ = _find_scene(self.api, probe, self.options.use_oshash)
+        tags = {t.name.casefold() for t in scene.tags} if scene is not None else set()
+        return "stereo" if self._vr_tag.casefold() in tags else None
 
     def push(self, predictions: str | os.PathLike[str], video: str) -> ScenePush:
         """One video; a server error raises (every later video would fail the same way)."""
