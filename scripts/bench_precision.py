@@ -63,14 +63,15 @@ def long_composition(rng: np.random.Generator, minutes: int) -> list[tuple[str |
     return parts
 
 
-def truth_of(parts) -> list:
+def truth_of(parts, duration: float) -> list:
+    """The parts as truth, clipped to the video (whose frames may end a little early)."""
     from phar_cli.data.evaluation import Labelled
     from phar_cli.spans import Span
 
     out, t = [], 0.0
     for label, length in parts:
-        if label is not None:
-            out.append(Labelled(label, Span(round(t, 6), round(t + length, 6))))
+        if label is not None and t < duration:
+            out.append(Labelled(label, Span(round(t, 6), round(min(t + length, duration), 6))))
         t += length
     return out
 
@@ -104,7 +105,9 @@ def run(bundle: Path, parts, path: Path, modes: list[str], seed: int, args) -> d
     from phar_cli.data.synthetic_dataset import make_composed_video
 
     make_composed_video(path, parts, seed=seed)
-    truth = truth_of(parts)
+    from phar_cli.media.probe import probe
+
+    truth = truth_of(parts, probe(path).duration)
     out: dict = {"parts": [[label or "-", length] for label, length in parts]}
     grid_windows = None
     for mode in modes:

@@ -186,3 +186,40 @@ def test_eval_measures_the_timestamps_against_the_truth(pipeline, capsys):
     code, stdout, _ = run_phar(["eval", out, truth], capsys)
     right = f"{report['labelled_right']:.2f}"  # the table's "right" cell
     assert code == 0 and "evaluated.mp4" in stdout and right in stdout
+
+
+def test_a_boundary_on_a_hard_cut_snaps_to_the_cut(pipeline, capsys):
+    """alpha in one look, then a cut to delta in another (a grey room): the refined boundary
+    moves onto the cut, which the predictions record."""
+    import dataclasses
+
+    from phar_cli.core.predictions import load_predictions
+    from phar_cli.core.timeline import timeline
+    from phar_cli.data.synthetic_dataset import class_scene, random_look
+    from phar_cli.media.ffmpeg import run_ffmpeg
+    from phar_cli.media.synthetic import make_video
+
+    root, _, bundle = pipeline
+    first = random_look(np.random.default_rng([61, 1_000_003]))
+    second = dataclasses.replace(random_look(np.random.default_rng([62, 1_000_003])),
+                                 background=(120, 120, 120))
+    parts = [make_video(root / f"shot{i}.mp4", fps=15, size=(160, 120), seed=i, crf=18,
+                        segments=[class_scene(label, seconds, look)])
+             for i, (label, seconds, look) in enumerate([("alpha", 12.4, first),
+                                                          ("delta", 13.2, second)])]
+    video = root / "shots.mp4"
+    run_ffmpeg(["-i", str(parts[0]), "-i", str(parts[1]), "-filter_complex",
+                "[0:v][0:a][1:v][1:a]concat=n=2:v=1:a=1[v][a]", "-map", "[v]", "-map", "[a]",
+                "-c:v", "libx264", "-crf", "18", "-c:a", "aac", str(video)], "joining the shots")
+    out = root / "shots.json"
+    assert run_phar(["-q", "timestamps", video, "--bundle", bundle, "-o", out, "--device", "cpu"],
+                    capsys)[0] == 0
+    analysis = load_predictions(out)
+    assert analysis.cuts == pytest.approx([12.4], abs=1 / 15)
+    unsnapped = timeline(analysis.windows + analysis.extra, refined=True, window_len=7.0,
+                         background=analysis.background)
+    change = next(b.span.start for a, b in zip(unsnapped, unsnapped[1:]) if a.top[0] != b.top[0])
+    assert 0 < abs(change - analysis.cuts[0]) <= 1.5  # refinement alone lands near the cut
+    segments = orjson.loads(out.read_bytes())["segments"]
+    assert [s["label"] for s in segments] == ["alpha", "delta"]
+    assert segments[0]["end"] == segments[1]["start"] == pytest.approx(analysis.cuts[0])
