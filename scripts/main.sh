@@ -31,7 +31,7 @@ step "4/7 phar train fusion (late-fusion weights fitted on the validation clips)
 "$PHAR" train fusion "$OUT/dataset" --work-dir "$BUNDLE" --bundle-name "synthetic demo bundle"
 step "5/7 a new synthetic video of known parts, off the 7 s grid, with stretches of nothing"
 PARTS="-:4.5,alpha:12.5,-:8,delta:15,beta:11.5,-:5.5"
-"$PY" scripts/make_synthetic_dataset.py "$OUT/sample.mp4" --compose "$PARTS" --seed 7 \
+"$PY" scripts/make_synthetic_dataset.py "$OUT/sample.mp4" --compose="$PARTS" --seed 7 \
   --truth "$OUT/sample-truth.csv"
 step "6/7 phar timestamps, tags, demo and filter with the synthetic demo bundle"
 "$PHAR" timestamps "$OUT/sample.mp4" --bundle "$BUNDLE" -o "$OUT/sample.json"

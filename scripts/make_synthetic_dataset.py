@@ -5,7 +5,7 @@
     python scripts/make_synthetic_dataset.py data/synthetic --videos-per-class 2 --seconds 14 \\
         --size 320x240 --fps 15 --seed 1 --format csv --format via
     python scripts/make_synthetic_dataset.py composed.mp4 --compose alpha:14,delta:14,beta:14
-    python scripts/make_synthetic_dataset.py c.mp4 --compose -:5,alpha:12.5 --truth c.csv
+    python scripts/make_synthetic_dataset.py c.mp4 --compose=-:5,alpha:12.5 --truth c.csv
 Classes, what each stream can tell apart, and the layout: phar_cli/data/synthetic_dataset.py.
 """
 from __future__ import annotations

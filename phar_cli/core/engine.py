@@ -57,7 +57,7 @@ class EngineOptions:
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     gates: GateOptions = field(default_factory=GateOptions)
     det_score_thr: float = 0.5
-    pose_backend: str = "mmpose"  # or "markers": joints drawn in known colours (synthetic media)
+    pose_backend: str = "mmpose"  # the skeleton's front end (models/pose_backends.py)
     max_people: int = 2
     batch_size: int = 4
     prefetch: int = 2  # windows decoded ahead of the model, on a worker thread (0: none)
@@ -70,7 +70,7 @@ class EngineOptions:
     precision: str = "fp32"       # model forwards: fp32, bf16 (CPU or CUDA), fp16 (CUDA) autocast
     skeleton_clips: int | None = None  # PoseC3D test clips; None: the config's (the seed's 10)
     rgb_views: int | None = None       # TimeSformer crops, 1 or 3; None: the config's (3)
-    preprocess: str = DEFAULT_PREPROCESS  # resizing/crops/heatmaps on the model's device (auto: CUDA)
+    preprocess: str = DEFAULT_PREPROCESS  # resizing, crops, heatmaps on the device (auto: CUDA)
     profile: str = PROFILES[0]         # the --profile these options came from (core/profiles.py)
     # What the scores mean (core/fusion.py): the rule, and a calibration ({}: none).
     fusion_rule: str = DEFAULT_RULE
@@ -87,7 +87,8 @@ class EngineOptions:
     def __post_init__(self) -> None:
         unknown = [s for s in self.streams if s not in STREAMS]
         if unknown or not self.streams:
-            raise InvalidOption("streams", f"{{option}}: unknown stream(s) {', '.join(unknown) or '(none)'}; "
+            raise InvalidOption("streams", f"{{option}}: unknown stream(s) "
+                                           f"{', '.join(unknown) or '(none)'}; "
                                            f"choose from {', '.join(STREAMS)}")
         if self.subclip_len <= 0:
             raise InvalidOption("subclip_len", "must be positive")
