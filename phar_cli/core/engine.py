@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from phar_cli.core.changes import Change, change_points
 from phar_cli.core.fusion import DEFAULT_RULE, DEFAULT_WEIGHTS, check_rule, fuse
 from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
 from phar_cli.core.labels import read_label_map
@@ -232,22 +233,21 @@ class Engine:
             windows = self._windows(path, info, spans, progress, gated)
             extra: list[WindowPrediction] = []
             cuts: list[float] = []
+            changes: list[Change] = []
             if planned and o.refine and len(windows) > 1:
+                cuts, changes = _signal_changes(path, info)
                 extra = refine(windows, lambda more: self._windows(path, info, more, _silent, gated),
                                duration=info.duration, window_len=o.subclip_len,
-                               options=o.refinement,
+                               options=o.refinement, changes=changes,
                                progress=lambda n: progress("refine", n, n))
-                if o.snap_to_cuts > 0 and _changes(windows + extra):
-                    from phar_cli.media.scenes import shot_cuts
-
-                    cuts = shot_cuts(path, info)
         finally:
             self._readers = {}
         video = VideoMeta(path, info.duration, float(info.fps), info.width, info.height)
         config = self.describe(planned)
         if self._eye:
             config["vr"] = self._eye
-        return Analysis(video, self.analysis_labels, windows, config, extra=extra, cuts=cuts)
+        return Analysis(video, self.analysis_labels, windows, config, extra=extra, cuts=cuts,
+                        changes=[c.time for c in changes])
 
     def _windows(self, path: str, info: Any, spans: list[Span], progress: Progress,
                  gated: bool) -> list[WindowPrediction]:
@@ -441,9 +441,18 @@ def _silent(step: str, done: int, total: int) -> None:
     """Progress of the extra windows goes to the 'refine' step, not to the streams' bars."""
 
 
-def _changes(windows: list[WindowPrediction]) -> bool:
-    """Whether the windows disagree on their top label anywhere."""
-    return len({w.top[0] for w in windows if w.top}) > 1
+def _signal_changes(path: str, info: Any) -> tuple[list[float], list[Change]]:
+    """The shot cuts and the changes of sound or picture, from one low-resolution pass over the
+    picture and one over the sound (`core/changes.py`)."""
+    from phar_cli.media.audio import sound_blocks
+    from phar_cli.media.scenes import scan_picture
+
+    picture = scan_picture(path, info)
+    sound = sound_blocks(path, info.duration) if info.has_audio else None
+    changes = change_points(
+        sound.block if sound else 0.1, sound.level_db if sound else None,
+        sound.spectrum if sound else None, picture.times, picture.motion, duration=info.duration)
+    return picture.cuts, changes
 
 
 def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:

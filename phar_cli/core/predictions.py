@@ -15,7 +15,7 @@ from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, STREAMS  
 from phar_cli.errors import PredictionsFormatError, PredictionsMismatch
 from phar_cli.spans import Span
 
-SCHEMA = "phar.predictions/2"  # /2 added the extra windows of refinement and the shot cuts
+SCHEMA = "phar.predictions/2"  # /2 added refinement's extra windows, shot cuts, signal changes
 READABLE = ("phar.predictions/1", SCHEMA)
 
 Scores = list[tuple[str, float]]  # (label, probability), best first
@@ -64,6 +64,7 @@ class Analysis:
     config: dict[str, Any] = field(default_factory=dict)
     extra: list[WindowPrediction] = field(default_factory=list)  # placed by refinement
     cuts: list[float] = field(default_factory=list)              # shot cuts (s)
+    changes: list[float] = field(default_factory=list)  # changes of sound or picture (s)
 
     @property
     def background(self) -> str | None:
@@ -81,6 +82,7 @@ class Analysis:
             "windows": [_window(w) for w in self.windows],
             "extra_windows": [_window(w) for w in self.extra],
             "cuts": [round(t, 6) for t in self.cuts],
+            "changes": [round(t, 6) for t in self.changes],
         }
 
     def to_json(self) -> bytes:
@@ -98,7 +100,8 @@ class Analysis:
             return cls(video, [canonical(x) for x in data["labels"]],
                        [_unwindow(w) for w in data["windows"]], dict(data.get("config", {})),
                        [_unwindow(w) for w in data.get("extra_windows", [])],
-                       [float(t) for t in data.get("cuts", [])])
+                       [float(t) for t in data.get("cuts", [])],
+                       [float(t) for t in data.get("changes", [])])
         except PredictionsFormatError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as ex:

@@ -12,17 +12,39 @@ Windows are analysed a round at a time (every open search's next window in one b
 the engine's own path, gates and fusion), so the models see batches, not single windows.
 A window whose two best labels are `close` is also looked at half a window to each side, since
 a change of its runner-up can hide inside it.
+
+Two more kinds of window are looked at first, since the grid can miss what they show:
+- at each change of the signal (`core/changes.py`), the window that ends there and the one that
+  starts there: each holds one side only, where the models are surest. When they disagree the
+  change is `confirmed`: it is where their two labels meet, and the windows that straddle it
+  (whose mix of the two sides a model may call either, or a third thing) need no search. A
+  stretch of a few seconds that no grid window holds most of (a pause between two actions)
+  shows in them too. A change that means nothing costs the two windows and moves nothing.
+  Between grid windows that disagree, every change is looked at so (the search it spares would
+  cost more); elsewhere at most `PROBE_SHARE` of the grid's windows (or `PROBE_MIN`) are spent
+  so, strongest changes first;
+- the window that ends at the video's end, where the grid leaves a tail too short for a window
+  unseen, or where its last, shorter window disagrees with the one before (the full window then
+  speaks for the tail: `speaking`).
+Then every two neighbouring windows that disagree, and that no confirmed change explains, are
+searched.
 """
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from phar_cli.core.changes import Change
 from phar_cli.core.predictions import WindowPrediction
 from phar_cli.errors import InvalidOption
 from phar_cli.spans import Span
 
 Analyse = Callable[[list[Span]], list[WindowPrediction]]
+PROBE_SHARE = 0.5  # at most this many windows across signal changes, per grid window ...
+PROBE_MIN = 4      # ... or this many, in a short video
+EDGE = 1e-6  # window bounds are rounded to the microsecond
 
 
 @dataclass(frozen=True)
@@ -54,18 +76,28 @@ def window_at(c: float, length: float, duration: float) -> Span:
     return Span(round(start, 6), round(min(start + length, duration), 6))
 
 
+def speaking(windows: Sequence[WindowPrediction], window_len: float | None) -> list[WindowPrediction]:
+    """`windows` without the short ones (the grid's last, when the video does not end on the
+    grid) that a full-length window covers: a window shorter than the models were trained on
+    says less than one that holds the same time."""
+    if not window_len:
+        return list(windows)
+    full = [w.span for w in windows if w.span.duration >= window_len - EDGE]
+    return [w for w in windows if w.span.duration >= window_len - EDGE
+            or not any(f.start <= w.span.start + EDGE and f.end >= w.span.end - EDGE for f in full)]
+
+
 def refine(grid: Sequence[WindowPrediction], analyse: Analyse, *, duration: float,
            window_len: float, options: RefineOptions = RefineOptions(),
-           progress: Callable[[int], None] | None = None) -> list[WindowPrediction]:
-    """The extra windows that place every change of label in `grid` to `options.resolution`."""
+           progress: Callable[[int], None] | None = None,
+           changes: Sequence[Change] = ()) -> list[WindowPrediction]:
+    """The extra windows that place every change of label in `grid` to `options.resolution`,
+    having looked across the signal `changes` first (see the module)."""
     grid = sorted(grid, key=centre)
     known = {(w.span.start, w.span.end): w for w in grid}
     extra: list[WindowPrediction] = []
-    searches: list[tuple[WindowPrediction, WindowPrediction]] = []
-    looks: list[tuple[WindowPrediction, Span]] = []  # a close window, and a span beside it
+    first: list[Span] = []  # looked at before any search
     for i, w in enumerate(grid):
-        if i + 1 < len(grid) and label(w) != label(grid[i + 1]):
-            searches.append((w, grid[i + 1]))
         if len(w.scores) > 1 and w.scores[0][1] - w.scores[1][1] < options.close:
             for side, neighbour in ((-1, grid[i - 1] if i else None),
                                     (1, grid[i + 1] if i + 1 < len(grid) else None)):
@@ -73,7 +105,13 @@ def refine(grid: Sequence[WindowPrediction], analyse: Analyse, *, duration: floa
                     continue  # a search covers that side already
                 span = window_at(centre(w) + side * window_len / 2, window_len, duration)
                 if abs(centre(span) - centre(w)) > options.resolution:
-                    looks.append((w, span))
+                    first.append(span)
+    first += _across(changes, grid, duration, window_len,
+                     max(PROBE_MIN, math.ceil(PROBE_SHARE * len(grid))))
+    if duration >= window_len and grid and (grid[-1].span.end < duration - EDGE or (
+            grid[-1].span.duration < window_len - EDGE and len(grid) > 1
+            and label(grid[-1]) != label(grid[-2]))):
+        first.append(window_at(duration, window_len, duration))
 
     def run(spans: list[Span]) -> list[WindowPrediction]:
         wanted = [s for s in dict.fromkeys((s.start, s.end) for s in spans) if s not in known]
@@ -85,10 +123,13 @@ def refine(grid: Sequence[WindowPrediction], analyse: Analyse, *, duration: floa
                 progress(len(extra))
         return [known[(s.start, s.end)] for s in spans]
 
-    if looks:
-        for (w, _), beside in zip(looks, run([span for _, span in looks])):
-            if label(beside) != label(w):
-                searches.append((w, beside) if centre(w) < centre(beside) else (beside, w))
+    if first:
+        run(first)
+    seen = sorted(speaking(list(known.values()), window_len), key=centre)
+    sure = [c.time for c in confirmed(seen, [c.time for c in changes], window_len)]
+    searches = [(a, b) for a, b in zip(seen, seen[1:]) if label(a) != label(b)
+                and not any(max(abs(centre(a) - t), abs(centre(b) - t)) <= window_len / 2 + EDGE
+                            for t in sure)]
     for _ in range(options.max_rounds):
         open_ = [(a, b) for a, b in searches if centre(b) - centre(a) > options.resolution]
         if not open_:
@@ -105,3 +146,51 @@ def refine(grid: Sequence[WindowPrediction], analyse: Analyse, *, duration: floa
             else:
                 searches += [(a, w), (w, b)]
     return sorted(extra, key=centre)
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """A signal change whose two one-sided windows disagree."""
+
+    time: float
+    before: WindowPrediction  # the window that ends at `time`
+    after: WindowPrediction   # the window that starts there
+
+
+def confirmed(windows: Sequence[WindowPrediction], changes: Sequence[float],
+              window_len: float | None) -> list[Confirmed]:
+    """The `changes` (s) at which the window ending there and the one starting there were both
+    analysed and have different top labels, in time order."""
+    if not window_len:
+        return []
+    by_span = {(round(w.span.start, 3), round(w.span.end, 3)): w for w in windows}
+    out = []
+    for t in sorted(changes):
+        before = by_span.get((round(t - window_len, 3), round(t, 3)))
+        after = by_span.get((round(t, 3), round(t + window_len, 3)))
+        if before is not None and after is not None and label(before) != label(after):
+            out.append(Confirmed(t, before, after))
+    return out
+
+
+def _across(changes: Sequence[Change], grid: Sequence[WindowPrediction], duration: float,
+            window_len: float, budget: int) -> list[Span]:
+    """The windows that end and start at each signal change (clipped to the video near its
+    ends). Changes between grid windows that disagree are all looked at (their two windows
+    replace the search's); the others, where the grid saw nothing change, strongest first
+    while `budget` windows last."""
+    centres = [centre(w) for w in grid]
+    spans: list[Span] = []
+    spent = 0
+    for change in sorted(changes, key=lambda c: -c.strength):
+        k = bisect.bisect_left(centres, change.time)
+        searched = 0 < k < len(grid) and label(grid[k - 1]) != label(grid[k])
+        pair = [window_at(change.time - window_len / 2, window_len, duration),
+                window_at(change.time + window_len / 2, window_len, duration)]
+        new = [s for s in pair if s not in spans]
+        if not searched:
+            if spent + len(new) > budget:
+                continue
+            spent += len(new)
+        spans += new
+    return spans

@@ -8,24 +8,32 @@ half-way between the centres of consecutive windows, except where two windows on
 plain grid), where they end at the shared edge: without extra windows the timeline is exactly
 the grid, as before refinement existed.
 
-With refinement two rules follow (`refined=True`):
+With refinement these rules follow (`refined=True`):
+- a window shorter than the others (the grid's last) that a full window covers yields to it
+  (`refine.speaking`);
+- at a confirmed change of the signal (`refine.confirmed`: the windows ending and starting there
+  disagree) the labels of those two one-sided windows meet: they speak for the time up to half
+  a window either side (or half-way to the next confirmed change), where only windows that
+  straddle the change, and so mix its two sides, would speak otherwise;
 - a run of a third label between two other labels that is shorter than a window is what windows
   straddling the two sides say (a mix of two actions can look like a third), not an action: no
   window saw it alone. Its time goes to its neighbours, split at its middle. Background is never
   such a third label (a short pause is real), nor is a run inside one label (A, C, A: no two
   sides to mix);
-- a boundary within `snap` seconds of a shot cut moves onto the cut.
+- a boundary within `snap` seconds of a shot cut moves onto the cut; else, within `snap`
+  seconds of a change of the sound or picture (`core/changes.py`), onto the change: the models'
+  windows place a change to a second or so, the signal to a tenth where it shows one.
 """
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from phar_cli.core.predictions import Analysis, WindowPrediction
+from phar_cli.core.refine import EDGE, Confirmed, confirmed, speaking
 from phar_cli.spans import SAME_TIME, Span
-
-EDGE = 1e-6  # window bounds are rounded to the microsecond
 
 
 @dataclass
@@ -44,8 +52,10 @@ class _Run:
 
 def timeline(windows: Sequence[WindowPrediction], *, refined: bool = False,
              window_len: float | None = None, background: str | None = None,
-             cuts: Sequence[float] = (), snap: float = 0.0) -> list[WindowPrediction]:
+             cuts: Sequence[float] = (), changes: Sequence[float] = (),
+             snap: float = 0.0) -> list[WindowPrediction]:
     """Pieces in time order that cover the windows' extent without overlap (see the module)."""
+    windows = speaking(windows, window_len) if refined else windows
     ordered = sorted({(w.span.start, w.span.end): w for w in windows}.values(),
                      key=lambda w: (w.span.start + w.span.end, w.span.start))
     if not ordered:
@@ -66,11 +76,13 @@ def timeline(windows: Sequence[WindowPrediction], *, refined: bool = False,
               for w, start, end in zip(ordered, starts, ends) if end - start > EDGE]
     if not refined:
         return pieces
+    if window_len and changes:
+        pieces = _one_sided(pieces, confirmed(ordered, changes, window_len), window_len / 2)
     runs = _runs(pieces)
     if window_len:
         runs = _without_straddles(runs, window_len, background)
-    if snap > 0 and cuts:
-        runs = _snapped(runs, sorted(cuts), snap)
+    if snap > 0 and (cuts or changes):
+        runs = _snapped(runs, sorted(cuts), sorted(changes), snap)
     return [p for run in runs for p in run.pieces]
 
 
@@ -79,7 +91,36 @@ def timeline_of(analysis: Analysis) -> list[WindowPrediction]:
     refined = analysis.config.get("refine") or {}
     return timeline(analysis.windows + analysis.extra, refined=bool(refined),
                     window_len=analysis.config.get("subclip_len"), background=analysis.background,
-                    cuts=analysis.cuts, snap=float(refined.get("snap_to_cuts", 0.0)))
+                    cuts=analysis.cuts, changes=analysis.changes,
+                    snap=float(refined.get("snap_to_cuts", 0.0)))
+
+
+def _one_sided(pieces: list[WindowPrediction], sure: list[Confirmed],
+               half: float) -> list[WindowPrediction]:
+    """The pieces within `half` of each confirmed change (and nearer it than the next) replaced
+    by the window on their side of it."""
+    for k, c in enumerate(sure):
+        lo = max(c.time - half, (sure[k - 1].time + c.time) / 2 if k else -math.inf)
+        hi = min(c.time + half, (c.time + sure[k + 1].time) / 2 if k + 1 < len(sure) else math.inf)
+        pieces = _painted(_painted(pieces, lo, c.time, c.before), c.time, hi, c.after)
+    return pieces
+
+
+def _painted(pieces: list[WindowPrediction], start: float, end: float,
+             w: WindowPrediction) -> list[WindowPrediction]:
+    """`pieces` with the time they cover inside [start, end) given to `w`."""
+    out = []
+    for p in pieces:
+        s, e = p.span.start, p.span.end
+        if e <= start + EDGE or s >= end - EDGE:
+            out.append(p)
+            continue
+        if s < start - EDGE:
+            out.append(replace(p, span=Span(s, round(start, 6))))
+        out.append(replace(w, span=Span(round(max(s, start), 6), round(min(e, end), 6))))
+        if e > end + EDGE:
+            out.append(replace(p, span=Span(round(end, 6), e)))
+    return out
 
 
 def _label(w: WindowPrediction) -> str | None:
@@ -126,20 +167,23 @@ def _crossing(run: _Run, left: str | None, right: str | None) -> float:
     return round((run.start + run.end) / 2, 6)
 
 
-def _snapped(runs: list[_Run], cuts: list[float], snap: float) -> list[_Run]:
-    """Each boundary between runs moved onto the nearest cut within `snap` seconds, when the cut
-    lies inside the two runs it separates."""
+def _snapped(runs: list[_Run], cuts: list[float], changes: list[float],
+             snap: float) -> list[_Run]:
+    """Each boundary between runs moved onto the nearest cut within `snap` seconds (else the
+    nearest change), when it lies inside the two runs it separates."""
     for left, right in zip(runs, runs[1:]):
         t = right.start
-        k = bisect.bisect_left(cuts, t)
-        near = [c for c in cuts[max(k - 1, 0):k + 1] if abs(c - t) <= snap + SAME_TIME]
-        if not near:
-            continue
-        cut = min(near, key=lambda c: abs(c - t))
-        if not left.start + SAME_TIME < cut < right.end - SAME_TIME or abs(cut - t) <= EDGE:
-            continue
-        _move_boundary(left, right, cut)
+        inside = [c for c in (_nearest(cuts, t, snap), _nearest(changes, t, snap))
+                  if c is not None and left.start + SAME_TIME < c < right.end - SAME_TIME]
+        if inside and abs(inside[0] - t) > EDGE:
+            _move_boundary(left, right, inside[0])
     return runs
+
+
+def _nearest(times: list[float], t: float, reach: float) -> float | None:
+    k = bisect.bisect_left(times, t)
+    near = [c for c in times[max(k - 1, 0):k + 1] if abs(c - t) <= reach + SAME_TIME]
+    return min(near, key=lambda c: abs(c - t)) if near else None
 
 
 def _move_boundary(left: _Run, right: _Run, cut: float) -> None:

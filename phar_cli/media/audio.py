@@ -19,6 +19,7 @@ import math
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -91,6 +92,43 @@ def window_waveforms(path: str | os.PathLike[str], spans: Sequence[Span],
         return
     if proc.wait() != 0:
         _decode_failed(path, tail.text())
+
+
+@dataclass(frozen=True)
+class SoundBlocks:
+    """The sound of a whole video in short blocks: how loud, and what spectrum."""
+
+    block: float            # seconds a block
+    level_db: np.ndarray    # (N,) mean power in dB full scale (digital silence: SILENCE_DB)
+    spectrum: np.ndarray    # (N, bands) mel-band power
+
+
+SILENCE_DB = -100.0
+
+
+def sound_blocks(path: str | os.PathLike[str], duration: float, *, block: float = 0.1,
+                 bands: int = 40, sample_rate: int = SAMPLE_RATE,
+                 chunk_seconds: float = 60.0) -> SoundBlocks:
+    """Level and mel spectrum of every `block` seconds of the file's audio, streamed a chunk at a
+    time (memory holds one chunk, whatever the length). No audio: zero blocks."""
+    size = int(round(block * sample_rate))
+    spans = [Span(round(t, 6), round(min(t + chunk_seconds, duration), 6))
+             for t in np.arange(0.0, duration, chunk_seconds)]
+    levels, spectra = [], []
+    basis = _mel_basis(sample_rate, size, bands, 60.0, min(7600.0, sample_rate / 2))
+    window = np.hanning(size)
+    for _, samples in window_waveforms(path, spans, sample_rate):
+        n = len(samples) // size
+        if not n:
+            continue
+        frames = samples[:n * size].reshape(n, size).astype(np.float64)
+        power = np.mean(frames ** 2, axis=1)
+        levels.append(np.where(power > 0, 10 * np.log10(np.maximum(power, 1e-30)), SILENCE_DB))
+        spectra.append((np.abs(np.fft.rfft(frames * window, axis=1)) ** 2) @ basis.T)
+    if not levels:
+        return SoundBlocks(block, np.zeros(0), np.zeros((0, bands)))
+    return SoundBlocks(block, np.maximum(np.concatenate(levels), SILENCE_DB),
+                       np.concatenate(spectra))
 
 
 def _decode_args(path: str, sample_rate: int) -> list[str]:

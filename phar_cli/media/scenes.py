@@ -1,5 +1,6 @@
 """Shot cuts: the instants where the picture changes at once (an editor's cut), found by ffmpeg's
-scene-change filter (`scdet`) in one low-resolution pass.
+scene-change filter (`scdet`) in one low-resolution pass; the same pass gives how much each
+frame differs from the one before (the motion that `core/changes.py` looks for changes in).
 
 Why ffmpeg's: it is the decoder phar already owns (one binary, no second video library), its
 score is the mean absolute difference of consecutive frames corrected for gradual change (0 to
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
+
+import numpy as np
 
 from phar_cli.media.ffmpeg import run_ffmpeg
 from phar_cli.media.probe import VideoInfo
@@ -19,22 +23,46 @@ SCAN_WIDTH = 160       # pixels: enough to tell a cut, cheap to scale to
 
 _FRAME = re.compile(r"^frame:\d+\s+pts:\S+\s+pts_time:(\S+)")
 _TIME = re.compile(r"^lavfi\.scd\.time=(\S+)")
+_MAFD = re.compile(r"^lavfi\.scd\.mafd=(\S+)")
+
+
+@dataclass(frozen=True)
+class PictureScan:
+    """What one low-resolution pass over the picture found."""
+
+    cuts: list[float]   # times (s) of the frames that start a new shot
+    times: np.ndarray   # (F,) each frame's time (s)
+    motion: np.ndarray  # (F,) mean absolute difference from the frame before (grey levels)
 
 
 def shot_cuts(path: str | os.PathLike[str], info: VideoInfo | None = None, *,
               threshold: float = CUT_THRESHOLD) -> list[float]:
     """Times (s) of the frames that start a new shot, in order (the first frame never counts)."""
+    return scan_picture(path, info, threshold=threshold).cuts
+
+
+def scan_picture(path: str | os.PathLike[str], info: VideoInfo | None = None, *,
+                 threshold: float = CUT_THRESHOLD) -> PictureScan:
+    """Shot cuts and per-frame motion from one pass at `SCAN_WIDTH` pixels."""
     path = str(path)
     proc = run_ffmpeg(["-loglevel", "error", "-i", "file:" + os.path.abspath(path), "-map", "0:V:0",
                        "-an", "-sn", "-vf", f"scale={SCAN_WIDTH}:-2,scdet=threshold={threshold:g},"
                        "metadata=mode=print:file=-", "-f", "null", "-"],
                       f"{path}: looking for shot cuts")
     cuts: list[float] = []
+    times: list[float] = []
+    motion: list[float] = []
     frame_time = None
     for line in proc.stdout.decode("ascii", "replace").splitlines():
         if match := _FRAME.match(line):
             frame_time = float(match[1])
-        elif (match := _TIME.match(line)) and frame_time is not None and frame_time > 0:
+        elif frame_time is None:
+            continue
+        elif match := _MAFD.match(line):
+            times.append(frame_time)
+            motion.append(float(match[1]))
+        elif (match := _TIME.match(line)) and frame_time > 0:
             cuts.append(round(frame_time, 6))
     duration = info.duration if info is not None else float("inf")
-    return sorted({t for t in cuts if 0 < t < duration})
+    return PictureScan(sorted({t for t in cuts if 0 < t < duration}),
+                       np.asarray(times, np.float64), np.asarray(motion, np.float64))
