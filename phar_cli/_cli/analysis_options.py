@@ -106,7 +106,8 @@ _PARAMS = [
     _option("resolution", float, _E("resolution"),
             "Seconds to which refinement places a boundary.", BOUNDARIES),
     _option("snap_to_cuts", float, _E("snap_to_cuts"),
-            "Move a refined boundary onto a shot cut this close (s; 0: never).", BOUNDARIES),
+            "Move a refined boundary onto a shot cut this close (s; 0: never), else onto a "
+            "change of the sound or picture.", BOUNDARIES),
     _option("stride", Optional[float], None,
             "Analyse overlapping windows every S seconds instead of a grid (dense, slower).",
             BOUNDARIES),

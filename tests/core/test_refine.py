@@ -2,8 +2,10 @@
 that grows with the number of changes; the timeline they make; the windows of --stride."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from phar_cli.core.changes import Change
 from phar_cli.core.predictions import WindowPrediction
 from phar_cli.core.refine import RefineOptions, centre, refine, window_at
 from phar_cli.core.timeline import timeline
@@ -26,8 +28,10 @@ def scripted(parts: list[tuple[str, float]]):
         calls.extend(spans)
         out = []
         for span in spans:
-            share = {label: max(0.0, min(end, span.end) - max(start, span.start))
-                     for label, start, end in bounds}
+            share: dict[str, float] = {}
+            for label, start, end in bounds:  # a label may come back: its parts add up
+                inside = max(0.0, min(end, span.end) - max(start, span.start))
+                share[label] = share.get(label, 0.0) + inside
             total = sum(share.values()) or 1.0
             out.append(WindowPrediction(span, [(k, v / total) for k, v in share.items()]))
         return out
@@ -110,3 +114,93 @@ def test_strided_windows_cover_the_video_and_end_at_its_end():
     assert plan_strided(5.0, 7.0, 1.0) == [Span(0.0, 5.0)]  # shorter than a window: the grid's
     with pytest.raises(ValueError):
         plan_strided(20, 7.0, 8.0)
+
+
+def glimpsing(parts: list[tuple[str, float]], background: str = "background", favour: str = ""):
+    """An 'engine' whose model says an action when it sees any of it (a glimpse of alpha in a
+    window of nothing reads as alpha) and, between two actions, `favour` when it sees any of it:
+    the bias of real models that refinement alone cannot undo."""
+    analyse, calls, duration = scripted(parts)
+
+    def biased(spans: list[Span]) -> list[WindowPrediction]:
+        out = []
+        for w in analyse(spans):
+            shares = dict(w.scores)
+            actions = {k: v for k, v in shares.items() if k != background and v > 0}
+            if favour in actions:
+                top = favour
+            elif actions:
+                top = max(actions, key=actions.get)
+            else:
+                top = background
+            out.append(WindowPrediction(w.span, [(top, 0.9)] + [
+                (k, 0.1 / len(shares)) for k in shares if k != top]))
+        return out
+
+    return biased, calls, duration
+
+
+def change_list(*times: float):
+    return [Change(t, 2.0) for t in times]
+
+
+def test_a_pause_no_grid_window_holds_is_found_across_the_signal_changes():
+    parts = [("alpha", 10.0), ("background", 8.0), ("alpha", 13.0)]  # 10-18 s: nothing
+    analyse, _, duration = glimpsing(parts)
+    grid = analyse(plan_windows(duration))
+    assert {w.top[0] for w in grid} == {"alpha"}  # every grid window glimpses the action
+    missed = refine(grid, analyse, duration=duration, window_len=L)
+    assert "background" not in {w.top[0] for w in missed}
+    changes = change_list(10.0, 18.0)
+    extra = refine(grid, analyse, duration=duration, window_len=L, changes=changes)
+    pieces = timeline(grid + extra, refined=True, window_len=L, background="background",
+                      changes=[c.time for c in changes], snap=1.5)
+    assert boundaries(pieces) == [10.0, 18.0]
+    assert [p.top[0] for p in pieces if p.span.start in (10.0, 18.0)] == ["background", "alpha"]
+
+
+@pytest.mark.parametrize("change", [16.2, 19.0, 22.6])
+def test_a_confirmed_change_places_the_boundary_whatever_the_straddling_windows_say(change):
+    parts = [("alpha", change), ("beta", 42.0 - change)]
+    analyse, calls, duration = glimpsing(parts, favour="beta")  # a glimpse of beta reads as beta
+    grid = analyse(plan_windows(duration))
+    before = len(calls)
+    alone = refine(grid, analyse, duration=duration, window_len=L)
+    off = boundaries(timeline(grid + alone, refined=True, window_len=L))[0]
+    assert change - off > 1.5  # bisection finds where the model flips: a glimpse early
+    calls.clear()
+    extra = refine(grid, analyse, duration=duration, window_len=L, changes=change_list(change))
+    assert len(calls) == len(extra) == 2  # the two one-sided windows replace the search
+    found = boundaries(timeline(grid + extra, refined=True, window_len=L, changes=[change]))
+    assert found == [change]
+    assert before  # the grid ran
+
+
+def test_changes_where_the_grid_agrees_cost_a_bounded_share_of_the_grid():
+    from phar_cli.core.refine import PROBE_MIN, PROBE_SHARE
+
+    analyse, calls, duration = scripted([("alpha", 140.0)])
+    grid = analyse(plan_windows(duration))
+    noisy = [Change(t, 1.0 + t / 1000) for t in np.arange(5.0, 135.0, 2.5)]
+    extra = refine(grid, analyse, duration=duration, window_len=L, changes=noisy)
+    assert len(extra) <= max(PROBE_MIN, PROBE_SHARE * len(grid))
+    assert {w.top[0] for w in extra} == {"alpha"}  # changes that mean nothing move nothing
+
+
+def test_a_tail_too_short_for_the_grid_is_seen_by_a_window_ending_at_the_end():
+    analyse, _, duration = scripted([("alpha", 30.0), ("beta", 6.5)])  # 36.5 s: 35-36.5 unseen
+    grid = analyse(plan_windows(duration))
+    assert grid[-1].span.end == 35.0
+    extra = refine(grid, analyse, duration=duration, window_len=L)
+    pieces = timeline(grid + extra, refined=True, window_len=L)
+    assert pieces[-1].span.end == duration and pieces[-1].top[0] == "beta"
+    assert Span(29.5, 36.5) in [w.span for w in extra]
+
+
+def test_a_short_last_window_yields_to_the_full_one_that_covers_it():
+    analyse, _, duration = scripted([("alpha", 33.0), ("beta", 5.0)])  # the last window: 35-38
+    grid = analyse(plan_windows(duration))
+    assert grid[-1].span == Span(35.0, 38.0)
+    pieces = timeline(grid + analyse([Span(31.0, 38.0)]), refined=True, window_len=L)
+    assert Span(35.0, 38.0) not in [p.span for p in pieces]  # the full window speaks instead
+    assert pieces[-1].span.end == 38.0

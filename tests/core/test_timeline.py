@@ -108,3 +108,32 @@ def test_a_custom_background_name_is_no_action_either():
     assert [s.label for s in segments_of(a)] == ["alpha"]
     plan = plan_cut(a, CutOptions(nonsexual=()))
     assert [(r.span.start, r.span.end) for r in plan.ranges] == [(0.0, 7.0)]
+
+
+def test_boundaries_snap_to_a_change_of_the_signal_and_a_cut_comes_first():
+    pieces = [w(0, 10.4, "alpha"), w(10.4, 30, "beta")]
+    assert spans(timeline(pieces, refined=True, window_len=7, changes=[11.2], snap=1.5)) == [
+        (0, 11.2, "alpha"), (11.2, 30, "beta")]
+    both = timeline(pieces, refined=True, window_len=7, cuts=[9.5], changes=[10.6], snap=1.5)
+    assert spans(both) == [(0, 9.5, "alpha"), (9.5, 30, "beta")]
+    assert spans(timeline(pieces, refined=True, window_len=7, changes=[12.5], snap=1.5)) == \
+        spans(pieces)  # too far, and not confirmed by windows on its two sides
+
+
+def test_at_a_confirmed_change_the_one_sided_windows_speak_for_the_straddling_time():
+    # grid windows that straddle 12.0 lean to beta (a glimpse of it is enough for the model);
+    # the windows ending and starting at the change say alpha and beta
+    windows = [w(0, 7, "alpha"), w(7, 14, "beta"), w(14, 21, "beta"), w(5, 12, "alpha"),
+               w(12, 19, "beta"), w(8.75, 15.75, "beta")]
+    def change_at(pieces):
+        return [b.span.start for a, b in zip(pieces, pieces[1:]) if a.top[0] != b.top[0]]
+
+    # half-way between the centres 8.5 (alpha) and 10.5 (beta): 2.5 s early, and too far to snap
+    assert change_at(timeline(windows, refined=True, window_len=7)) == [9.5]
+    pieces = timeline(windows, refined=True, window_len=7, changes=[12.0])
+    assert change_at(pieces) == [12.0]
+    assert spans(pieces)[0] == (0, 6.0, "alpha") and spans(pieces)[-1] == (16.5, 21, "beta")
+    # a change whose two sides agree confirms nothing
+    agreeing = [w(0, 7, "alpha"), w(7, 14, "alpha"), w(0.5, 7.5, "alpha"), w(7.5, 14.5, "alpha")]
+    assert spans(timeline(agreeing, refined=True, window_len=7, changes=[7.5])) == spans(
+        timeline(agreeing, refined=True, window_len=7))

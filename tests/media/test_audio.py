@@ -242,3 +242,22 @@ def test_stand_in_matches_the_real_lws():
     x = np.random.default_rng(2).standard_normal(RATE + 77)
     real = lws.lws(512, 256, mode="speech").stft(x)
     assert np.allclose(_LwsStand_in.lws(512, 256).stft(x), real, atol=1e-9)
+
+
+def test_sound_blocks_measure_each_tenth_of_a_second_streamed_in_chunks(two_scene_video):
+    from phar_cli.media.audio import sound_blocks
+
+    whole = sound_blocks(two_scene_video, 4.0)
+    chunked = sound_blocks(two_scene_video, 4.0, chunk_seconds=0.5)  # many reads: the same
+    assert whole.level_db.shape == (40,) and whole.spectrum.shape == (40, 40)
+    np.testing.assert_allclose(chunked.level_db, whole.level_db, atol=1e-6)
+    loud, quiet = whole.level_db[2:18], whole.level_db[22:38]
+    # a 1 kHz sine at -10 and -30 dBFS peak: mean power 3 dB under the peak
+    assert np.allclose(loud, -13.0, atol=0.5) and np.allclose(quiet, -33.0, atol=0.5)
+    assert (whole.spectrum[2:38].argmax(axis=1) == whole.spectrum[10].argmax()).all()
+
+
+def test_sound_blocks_of_a_file_without_audio_are_none(silent_video):
+    from phar_cli.media.audio import sound_blocks
+
+    assert sound_blocks(silent_video, 2.0).level_db.shape == (0,)

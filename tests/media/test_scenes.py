@@ -18,3 +18,16 @@ def test_hard_cuts_are_found_at_their_frame(tmp_path):
 def test_one_shot_has_no_cut(tmp_path):
     video = make_video(tmp_path / "one.mp4", 6.0, size=(160, 120), fps=25)
     assert shot_cuts(video) == []
+
+
+def test_the_same_pass_measures_motion_frame_by_frame(tmp_path):
+    from phar_cli.media.scenes import scan_picture
+
+    video = make_video(tmp_path / "still-then-moving.mp4", size=(160, 120), fps=25, segments=[
+        Scene(3.0, (20, 20, 60), "still", None), Scene(3.0, (20, 20, 60), "circle", None)])
+    scan = scan_picture(video, probe(video))
+    assert len(scan.times) == len(scan.motion) == 150
+    assert scan.times[0] == 0 and scan.times[-1] == pytest.approx(149 / 25)
+    still, moving = scan.motion[(scan.times > 0.5) & (scan.times < 2.9)], scan.motion[scan.times > 3.1]
+    assert still.max() < 0.5 < moving.min()  # compression noise against a disc in motion
+    assert scan.cuts == []

@@ -188,6 +188,31 @@ def test_eval_measures_the_timestamps_against_the_truth(pipeline, capsys):
     assert code == 0 and "evaluated.mp4" in stdout and right in stdout
 
 
+def test_boundaries_land_where_the_sound_and_picture_change(pipeline, capsys):
+    """Held out: stretches of nothing that no grid window holds most of (8.2 s and 7.4 s, every
+    window round them glimpses an action) and a change of tone between two actions; refinement
+    looks across each change of the signal and places each boundary to the resolution."""
+    root, _, bundle = pipeline
+    parts = [("beta", 9.3), (None, 8.2), ("alpha", 11.7), ("beta", 10.6), (None, 7.4),
+             ("gamma", 9.8)]
+    video = make_composed_video(root / "changes.mp4", parts, seed=4646)
+    truth = root / "changes.csv"
+    write_plain_csv(truth, composed_segments(video.name, parts))
+    out = root / "changes.json"
+    code, _, err = run_phar(["timestamps", video, "--bundle", bundle, "-o", out,
+                             "--device", "cpu"], capsys)
+    assert code == 0, err
+    assert "changes of sound or picture found" in err
+    grid = orjson.loads(out.read_bytes())
+    assert len(grid["extra_windows"]) <= 2 * len(grid["windows"])
+    code, stdout, err = run_phar(["eval", out, truth, "--json"], capsys)
+    assert code == 0, err
+    report = orjson.loads(stdout)["overall"]
+    assert report["labelled_right"] >= 0.95
+    assert report["segments"]["f1"] == 1.0
+    assert report["boundary_errors"]["max"] <= 1.0
+
+
 def test_a_boundary_on_a_hard_cut_snaps_to_the_cut(pipeline, capsys):
     """alpha in one look, then a cut to delta in another (a grey room): the refined boundary
     moves onto the cut, which the predictions record."""
