@@ -51,8 +51,8 @@ def timestamps(
     if not STATE.quiet:
         if result.config.get("refine") and not from_json:
             err.print(f"boundaries refined with {len(result.extra)} extra windows "
-                      f"({len(result.windows)} on the grid), {len(result.cuts)} shot cuts and "
-                      f"{len(result.changes)} changes of sound or picture found",
+                      f"({len(result.windows)} on the grid); shot cuts found: "
+                      f"{len(result.cuts)}, changes of sound or picture: {len(result.changes)}",
                       highlight=False)
         table = Table(title=f"{len(found)} segments in {video.name}")
         for col in ("start", "end", "label", "score", "coverage"):

@@ -33,6 +33,7 @@ TIMBRE = 0.5          # 1 - cosine similarity of the two sides' spectra that cou
 MOTION_RATIO = 4.0    # a change of mean motion by this factor counts
 MOTION_FLOOR = 0.5    # grey levels added before the log: compression noise is not motion
 HALF = 1.5            # seconds compared on each side
+BLOCK = 0.1           # seconds a sound block: the resolution of a change
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,9 @@ class Change:
     strength: float   # >= 1: how many times the smallest change that counts
 
 
-def change_points(block: float, level_db: np.ndarray | None = None,
-                  spectrum: np.ndarray | None = None, frame_times: np.ndarray | None = None,
-                  motion: np.ndarray | None = None, *, duration: float,
-                  half: float = HALF) -> list[Change]:
+def change_points(level_db: np.ndarray | None = None, spectrum: np.ndarray | None = None,
+                  frame_times: np.ndarray | None = None, motion: np.ndarray | None = None, *,
+                  duration: float, block: float = BLOCK, half: float = HALF) -> list[Change]:
     """The changes in a video's sound blocks (`level_db`, `spectrum`, every `block` seconds) and
     picture (`motion` of the frames at `frame_times`), in time order."""
     n = int(np.ceil(duration / block - 1e-9))

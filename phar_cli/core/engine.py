@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from phar_cli.core.changes import Change, change_points
+from phar_cli.core.changes import BLOCK, Change, change_points
 from phar_cli.core.fusion import DEFAULT_RULE, DEFAULT_WEIGHTS, check_rule, fuse
 from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
 from phar_cli.core.labels import read_label_map
@@ -448,10 +448,9 @@ def _signal_changes(path: str, info: Any) -> tuple[list[float], list[Change]]:
     from phar_cli.media.scenes import scan_picture
 
     picture = scan_picture(path, info)
-    sound = sound_blocks(path, info.duration) if info.has_audio else None
-    changes = change_points(
-        sound.block if sound else 0.1, sound.level_db if sound else None,
-        sound.spectrum if sound else None, picture.times, picture.motion, duration=info.duration)
+    sound = sound_blocks(path, info.duration, block=BLOCK) if info.has_audio else None
+    changes = change_points(sound.level_db if sound else None, sound.spectrum if sound else None,
+                            picture.times, picture.motion, duration=info.duration, block=BLOCK)
     return picture.cuts, changes
 
 

@@ -76,15 +76,16 @@ def window_at(c: float, length: float, duration: float) -> Span:
     return Span(round(start, 6), round(min(start + length, duration), 6))
 
 
-def speaking(windows: Sequence[WindowPrediction], window_len: float | None) -> list[WindowPrediction]:
+def speaking(windows: Sequence[WindowPrediction],
+             window_len: float | None) -> list[WindowPrediction]:
     """`windows` without the short ones (the grid's last, when the video does not end on the
     grid) that a full-length window covers: a window shorter than the models were trained on
     says less than one that holds the same time."""
     if not window_len:
         return list(windows)
     full = [w.span for w in windows if w.span.duration >= window_len - EDGE]
-    return [w for w in windows if w.span.duration >= window_len - EDGE
-            or not any(f.start <= w.span.start + EDGE and f.end >= w.span.end - EDGE for f in full)]
+    return [w for w in windows if w.span.duration >= window_len - EDGE or not any(
+        f.start <= w.span.start + EDGE and f.end >= w.span.end - EDGE for f in full)]
 
 
 def refine(grid: Sequence[WindowPrediction], analyse: Analyse, *, duration: float,
