@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+bash scripts/fetch_footage.sh
 VENV="${PHAR_VENV:-${VIRTUAL_ENV:-.venv}}"
 exec "$VENV/bin/python" -m pytest "$@"
