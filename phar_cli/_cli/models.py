@@ -9,7 +9,8 @@ from rich.table import Table
 
 from phar_cli._cli.common import Command, Group, out, progress_bars
 
-app = typer.Typer(cls=Group, help="The model bundle: list, verify and fetch model files.",
+app = typer.Typer(cls=Group, help="The model bundle: list, verify and fetch model files.\n\n"
+                       "Example: phar models fetch rtmo-s",
                   no_args_is_help=True)
 
 

@@ -15,7 +15,8 @@ from phar_cli._cli.common import (STATE, Bars, Command, Group, check_output, err
 from phar_cli.batch.stash.client import KEY_ENV
 
 app = typer.Typer(cls=Group, help="Stash: write phar's segments as scene markers and tags, read "
-                                  "the markers people made back as training annotations.",
+                                  "the markers people made back as training annotations.\n\n"
+                                  "Example: phar stash push phar-out --url http://nas:9999",
                   no_args_is_help=True)
 
 Url = Annotated[str, typer.Option(
