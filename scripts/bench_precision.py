@@ -19,6 +19,7 @@ no one right answer), and the fast profile's refined figures beside the referenc
 
     python scripts/bench_precision.py --bundle phar-out/synthetic-demo-bundle
     python scripts/bench_precision.py --bundle B --videos 8 --seed 900 --long-minutes 10 --json out.json
+    python scripts/bench_precision.py --modes grid --profiles --videos 48 --long-minutes 0
 """
 from __future__ import annotations
 
@@ -100,7 +101,8 @@ def filter_figures(analysis, truth, duration: float) -> dict:
             "kept_seconds": round(plan.kept_seconds, 2)}
 
 
-def run(bundle: Path, parts, path: Path, modes: list[str], seed: int, args) -> dict:
+def run(bundle: Path, parts, path: Path, modes: list[str], seed: int, args,
+        profiles: bool = True) -> dict:
     import phar_cli as phar
     from phar_cli.data.evaluation import evaluate
     from phar_cli.data.synthetic_dataset import make_composed_video
@@ -134,7 +136,7 @@ def run(bundle: Path, parts, path: Path, modes: list[str], seed: int, args) -> d
     for mode in modes:
         if grid_windows:
             out[mode]["windows_vs_grid"] = round(out[mode]["windows"] / grid_windows, 3)
-    if args.profiles:
+    if args.profiles and profiles:
         tops, pure = {}, []
         for profile in ("reference", "fast"):
             engine = phar.load_engine(bundle, device=args.device, refine=False, profile=profile)
@@ -186,10 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long-minutes", type=int, default=10, help="0: no long composition")
     parser.add_argument("--resolution", type=float, default=1.0)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="which of grid,refined,stride to run (grid always runs)")
     parser.add_argument("--profiles", action="store_true",
                         help="also compare --profile fast with the reference, window by window")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args(argv)
+    modes = ["grid", *(m for m in MODES if m != "grid" and m in args.modes.split(","))]
     if not (args.bundle / "bundle.json").is_file():
         print(f"error: {args.bundle}: no bundle.json (run bash scripts/main.sh, or pass --bundle)",
               file=sys.stderr)
@@ -200,11 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         for k in range(args.videos):
             seed = args.seed + k
             parts = composition(np.random.default_rng(seed), args.seconds)
-            result = run(args.bundle, parts, Path(tmp) / f"c{k}.mp4", list(MODES), seed, args)
+            result = run(args.bundle, parts, Path(tmp) / f"c{k}.mp4", modes, seed, args)
             report["short"].append(result)
             print(f"composition {k} (seed {seed}): " + ", ".join(
                 f"{label or '-'} {length:g}" for label, length in parts))
-            for mode in MODES:
+            for mode in modes:
                 r = result[mode]
                 print(f"  {mode:8} right {r['labelled_right']:.3f}  boundary mean "
                       f"{r['boundary_mean']} max {r['boundary_max']} missed max {r['missed_max']}  "
@@ -214,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             seed = args.seed + 1000
             parts = long_composition(np.random.default_rng(seed), args.long_minutes)
             report["long"] = run(args.bundle, parts, Path(tmp) / "long.mp4", ["grid", "refined"],
-                                 seed, args)
+                                 seed, args, profiles=False)
             r = report["long"]
             print(f"{args.long_minutes} min, a change a minute: windows grid "
                   f"{r['grid']['windows']}, refined {r['refined']['windows']} "
@@ -222,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"-> {r['refined']['labelled_right']:.3f}, boundary max "
                   f"{r['grid']['boundary_max']} -> {r['refined']['boundary_max']}")
     summary = {}
-    for mode in MODES:
+    for mode in modes:
         rows = [r[mode] for r in report["short"]]
         summary[mode] = {
             "labelled_right_mean": round(float(np.mean([r["labelled_right"] for r in rows])), 4),
