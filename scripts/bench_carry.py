@@ -4,7 +4,7 @@ keypoints carried between frames against the ones found on every frame.
 
 Why: random-weight models (all the benchmarks have offline) put boxes and keypoints anywhere, so
 their scores say little about carrying. Here the synthetic marker finder
-(`phar_cli.models.markers`) stands in for both models: its box follows the stick figure as a
+(`phar_cli.synthetic.marker_poses`) stands in for both models: its box follows the stick figure as a
 trained detector follows a person, and its keypoints are the figure's joints on every frame. On
 the frames PoseC3D samples (the seed's 10 clips of 54, or `--clips/--clip-len`), each setting runs
 phar's own `window_poses` (tracking, box carrying, keypoint interpolation) and is compared with
@@ -29,8 +29,8 @@ from phar_cli.core.skeleton import window_poses
 from phar_cli.core.windows import plan_windows
 from phar_cli.media.decode import FrameReader, uniform_indices, window_frame_range
 from phar_cli.media.probe import probe
-from phar_cli.media.synthetic import Scene, make_video
-from phar_cli.models.markers import MarkerPoseEstimator
+from phar_cli.synthetic.video import Scene, make_video
+from phar_cli.synthetic.marker_poses import MarkerPoseEstimator
 
 
 class FoundPoses:

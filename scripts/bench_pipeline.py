@@ -128,7 +128,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def make_video(path: Path, args: argparse.Namespace) -> Path:
     """Abstract scenes (colours, a moving disc, a stick figure, loud tones), 7 s each."""
-    from phar_cli.media.synthetic import Scene, make_video as write
+    from phar_cli.synthetic.video import Scene, make_video as write
 
     width, height = (int(v) for v in args.size.lower().split("x"))
     looks = [("blue", "left-right", 440), ("red", "circle", 660), ("green", "up-down", 880),

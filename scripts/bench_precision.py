@@ -105,7 +105,7 @@ def run(bundle: Path, parts, path: Path, modes: list[str], seed: int, args,
         profiles: bool = True) -> dict:
     import phar_cli as phar
     from phar_cli.data.evaluation import evaluate
-    from phar_cli.data.synthetic_dataset import make_composed_video
+    from phar_cli.synthetic.dataset import make_composed_video
 
     make_composed_video(path, parts, seed=seed)
     from phar_cli.media.probe import probe

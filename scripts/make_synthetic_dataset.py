@@ -6,7 +6,7 @@
         --size 320x240 --fps 15 --seed 1 --format csv --format via
     python scripts/make_synthetic_dataset.py composed.mp4 --compose alpha:14,delta:14,beta:14
     python scripts/make_synthetic_dataset.py c.mp4 --compose=-:5,alpha:12.5 --truth c.csv
-Classes, what each stream can tell apart, and the layout: phar_cli/data/synthetic_dataset.py.
+Classes, what each stream can tell apart, and the layout: phar_cli/synthetic/dataset.py.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from phar_cli.data.synthetic_dataset import (BACKGROUND_SECONDS, CLASSES, FORMATS, composed_segments,
+from phar_cli.synthetic.dataset import (BACKGROUND_SECONDS, CLASSES, FORMATS, composed_segments,
                                              make_composed_video, make_dataset, write_plain_csv)
 from phar_cli.errors import PharError
 

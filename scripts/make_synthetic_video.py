@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from phar_cli.errors import PharError
-from phar_cli.media.synthetic import COLORS, MOTIONS, Scene, make_video
+from phar_cli.synthetic.video import COLORS, MOTIONS, Scene, make_video
 
 
 def parse_scene(text: str) -> Scene:

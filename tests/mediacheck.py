@@ -11,7 +11,7 @@ import numpy as np
 from phar_cli.core.predictions import Analysis, VideoMeta, WindowPrediction
 from phar_cli.spans import Span
 from phar_cli.media.ffmpeg import ffmpeg_cmd
-from phar_cli.media.synthetic import COLORS
+from phar_cli.synthetic.video import COLORS
 
 AUDIO_RATE = 16000
 

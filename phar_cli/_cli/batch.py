@@ -142,11 +142,11 @@ def _stash_pusher(url: str | None, key_file: Path | None, settings: Path | None,
             raise UsageError("--stash-api-key-file, --stash-settings and --stash-path-map need "
                              "--stash URL")
         return None
-    from phar_cli.batch.stash.api import StashApi
-    from phar_cli.batch.stash.client import StashClient, api_key
-    from phar_cli.batch.stash.paths import parse_path_maps
-    from phar_cli.batch.stash.push import BatchPusher, PushOptions
-    from phar_cli.batch.stash.settings import load_settings
+    from phar_cli.stash.api import StashApi
+    from phar_cli.stash.client import StashClient, api_key
+    from phar_cli.stash.paths import parse_path_maps
+    from phar_cli.stash.push import BatchPusher, PushOptions
+    from phar_cli.stash.settings import load_settings
 
     api = StashApi(StashClient(url, api_key(key_file)))
     api.end_seconds  # the first request: an unreachable server or a wrong key is one line now

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from phar_cli._cli.common import (STATE, Bars, Command, Group, check_output, err, one_line, out,
                                   progress_bars, say)
-from phar_cli.batch.stash.client import KEY_ENV
+from phar_cli.stash.client import KEY_ENV
 
 app = typer.Typer(cls=Group, help="Stash: write phar's segments as scene markers and tags, read "
                                   "the markers people made back as training annotations.\n\n"
@@ -58,9 +58,9 @@ def push(
 
     Example: phar stash push ~/phar-out --url http://nas:9999 --dry-run
     """
-    from phar_cli.batch.stash.push import PushOptions
-    from phar_cli.batch.stash.push import push as run_push
-    from phar_cli.batch.stash.sources import push_sources
+    from phar_cli.stash.push import PushOptions
+    from phar_cli.stash.push import push as run_push
+    from phar_cli.stash.sources import push_sources
 
     options = PushOptions(_settings(settings, parent_tag), _maps(path_map), oshash, dry_run)
     sources = push_sources(input)
@@ -105,8 +105,8 @@ def pull(
     Example: phar stash pull -o mine.csv --url http://nas:9999
     """
     from phar_cli.core.labels import DEFAULT_LABEL_FILES, read_label_map
-    from phar_cli.batch.stash.pull import PullOptions, pull as run_pull, write_annotations
-    from phar_cli.batch.stash.settings import BACKGROUND
+    from phar_cli.stash.pull import PullOptions, pull as run_pull, write_annotations
+    from phar_cli.stash.settings import BACKGROUND
 
     check_output(output)
     rules = _settings(settings, parent_tag)
@@ -136,20 +136,20 @@ def pull(
 # -- shared -----------------------------------------------------------------------------------
 
 def _settings(path: Optional[Path], parent_tag: Optional[str]) -> Any:
-    from phar_cli.batch.stash.settings import load_settings
+    from phar_cli.stash.settings import load_settings
 
     return load_settings(path).with_parent(parent_tag)
 
 
 def _maps(texts: Optional[list[str]]) -> Any:
-    from phar_cli.batch.stash.paths import parse_path_maps
+    from phar_cli.stash.paths import parse_path_maps
 
     return parse_path_maps(texts or [])
 
 
 def _api(url: str, key_file: Optional[Path], timeout: float, retries: int) -> Any:
-    from phar_cli.batch.stash.api import StashApi
-    from phar_cli.batch.stash.client import StashClient, api_key
+    from phar_cli.stash.api import StashApi
+    from phar_cli.stash.client import StashClient, api_key
 
     return StashApi(StashClient(url, api_key(key_file), timeout=timeout, retries=retries))
 

@@ -61,7 +61,7 @@ def load_pose_estimator(backend: str, files: dict[str, Any], device: str, *,
     """
     names = pose_model_names(backend)
     if not names:
-        from phar_cli.models.markers import MarkerPoseEstimator
+        from phar_cli.synthetic.marker_poses import MarkerPoseEstimator
 
         return MarkerPoseEstimator()
     if backend in RTMO_BACKENDS:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from phar_cli.batch.catalog import CATALOG_NAME
-from phar_cli.media.synthetic import Scene, make_video
+from phar_cli.synthetic.video import Scene, make_video
 from tests.conftest import SMALL_CONFIGS
 
 SIZE = (160, 120)

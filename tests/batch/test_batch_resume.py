@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from phar_cli.core.predictions import load_predictions
-from phar_cli.media.synthetic import Scene, make_video
+from phar_cli.synthetic.video import Scene, make_video
 from tests.batch.conftest import (SIZE, analyses_done, batch_process, count, freeze_when, make_library,
                                   phar_process, query, statuses)
 from tests.conftest import run_phar

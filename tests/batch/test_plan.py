@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import os
+import random
 import shutil
 
 from phar_cli.batch.catalog import Catalog
@@ -16,7 +16,7 @@ def options(tmp_path, **changes) -> EngineOptions:
     """RGB-only options on copies of the small config (and its `_base_`) and a fake checkpoint."""
     ckpt, config = tmp_path / "rgb.pth", tmp_path / "configs" / SMALL_CONFIGS["rgb"].name
     if not ckpt.exists():
-        ckpt.write_bytes(os.urandom(3 * MIB))
+        ckpt.write_bytes(random.Random(3).randbytes(3 * MIB))
         shutil.copytree(SMALL_CONFIGS["rgb"].parent, config.parent)
     base = EngineOptions(models={"rgb": ModelFiles(config, ckpt, LABELS["rgb"])}, streams=("rgb",))
     return dataclasses.replace(base, **changes)
@@ -60,7 +60,7 @@ def test_editing_a_base_config_changes_the_identity_too(tmp_path):
 
 def test_head_tail_hash_sees_changes_at_either_end_only(tmp_path):
     path = tmp_path / "v.bin"
-    data = bytearray(os.urandom(5 * MIB))
+    data = bytearray(random.Random(5).randbytes(5 * MIB))
     path.write_bytes(data)
     first = head_tail_hash(path)
     data[2 * MIB] ^= 1  # the middle is not read: cheap on huge files

@@ -12,7 +12,7 @@ from phar_cli.core.segments import merge_segments
 from phar_cli.defaults import DEFAULT_BACKGROUND as BACKGROUND
 from phar_cli.data.evaluation import (Labelled, combine, evaluate, evaluate_files,
                                       segments_of_analysis)
-from phar_cli.data.synthetic_dataset import (Segment, write_plain_csv, write_via_csvs,
+from phar_cli.synthetic.dataset import (Segment, write_plain_csv, write_via_csvs,
                                              write_via_project)
 from phar_cli.errors import AnnotationError, EvaluationError, PharError, UsageError
 from phar_cli.outputs import get_writer

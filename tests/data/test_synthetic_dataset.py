@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from phar_cli.core.labels import read_label_map
-from phar_cli.data.synthetic_dataset import (
+from phar_cli.synthetic.dataset import (
     BACKGROUND_SECONDS, CLASSES, LABEL_MAPS, class_scene, make_composed_video, make_dataset,
     random_look,
 )
 from phar_cli.media.audio import SAMPLE_RATE, load_waveform
 from phar_cli.media.decode import FrameReader
 from phar_cli.media.probe import probe
-from phar_cli.models.markers import MarkerPoseEstimator
+from phar_cli.synthetic.marker_poses import MarkerPoseEstimator
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_synthetic_dataset.py"
 FPS = 15

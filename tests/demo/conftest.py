@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from phar_cli.media.synthetic import Scene, make_video
+from phar_cli.synthetic.video import Scene, make_video
 
 from tests.mediacheck import hand_analysis
 

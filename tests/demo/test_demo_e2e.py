@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from phar_cli.media.probe import probe
-from phar_cli.media.synthetic import Scene, make_video
+from phar_cli.synthetic.video import Scene, make_video
 
 from tests.conftest import run_phar
 from tests.mediacheck import decode_frames, packet_hashes

@@ -7,7 +7,7 @@ import pytest
 
 from phar_cli.core.predictions import Analysis, VideoMeta, WindowPrediction
 from phar_cli.core.segments import segments_of
-from phar_cli.data.synthetic_dataset import Segment, write_plain_csv
+from phar_cli.synthetic.dataset import Segment, write_plain_csv
 from phar_cli.outputs import get_writer
 from phar_cli.spans import Span
 from tests.conftest import run_phar

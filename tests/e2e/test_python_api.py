@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from phar_cli.media.synthetic import Scene, make_video
+from phar_cli.synthetic.video import Scene, make_video
 from tests.conftest import LABELS, ROOT, SMALL_CONFIGS, run_phar
 
 

@@ -43,7 +43,7 @@ def test_b_frames_are_cut_cleanly(mode, bframes, tmp_path, capsys):
 
 @pytest.mark.parametrize("mode", ["copy", "exact"])
 def test_rotated_video_stays_upright(mode, tmp_path, capsys):
-    from phar_cli.media.synthetic import Scene, make_video
+    from phar_cli.synthetic.video import Scene, make_video
 
     video = make_video(tmp_path / "rotated.mp4", size=(160, 120), rotation=90, segments=[
         Scene(2, "red", "still", 300, -12), Scene(2, "blue", "still", 700, -12)])
@@ -66,7 +66,7 @@ def test_rotated_video_stays_upright(mode, tmp_path, capsys):
 
 @pytest.mark.parametrize("mode", ["copy", "exact"])
 def test_video_without_sound(mode, tmp_path, capsys):
-    from phar_cli.media.synthetic import Scene, make_video
+    from phar_cli.synthetic.video import Scene, make_video
 
     video = make_video(tmp_path / "silent.mp4", size=(160, 120), audio=False, segments=[
         Scene(2, "red", "still"), Scene(2, "blue", "still"), Scene(2, "green", "still")])

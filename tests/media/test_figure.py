@@ -7,11 +7,11 @@ import pytest
 
 from phar_cli.media.audio import load_waveform
 from phar_cli.media.decode import FrameReader
-from phar_cli.media.figure import (
+from phar_cli.synthetic.figure import (
     FIGURE_MOTIONS, JOINT_COLORS, KEYPOINT_NAMES, LIMB_COLOR, MIN_JOINT_GAP, NUM_JOINTS, Figure,
     draw_figure, figure_height, figure_keypoints, joint_radius,
 )
-from phar_cli.media.synthetic import Scene, make_video
+from phar_cli.synthetic.video import Scene, make_video
 
 TIMES = np.linspace(0, 2, 41)  # one full period of every motion
 

@@ -7,7 +7,7 @@ import pytest
 from phar_cli.errors import VideoOpenError
 from phar_cli.media.ffmpeg import run_ffmpeg
 from phar_cli.media.probe import parse_header, probe
-from phar_cli.media.synthetic import make_video
+from phar_cli.synthetic.video import make_video
 
 
 @pytest.mark.parametrize("name, fps, size, audio", [

@@ -5,7 +5,7 @@ import pytest
 
 from phar_cli.media.probe import probe
 from phar_cli.media.scenes import shot_cuts
-from phar_cli.media.synthetic import Scene, make_video
+from phar_cli.synthetic.video import Scene, make_video
 
 
 def test_hard_cuts_are_found_at_their_frame(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from phar_cli.media.audio import load_waveform
 from phar_cli.media.decode import FrameReader
 from phar_cli.media.probe import probe
-from phar_cli.media.synthetic import COLORS, Scene, make_video
+from phar_cli.synthetic.video import COLORS, Scene, make_video
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_synthetic_video.py"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from phar_cli.data.synthetic_dataset import class_scene, random_look
+from phar_cli.synthetic.dataset import class_scene, random_look
 from phar_cli.errors import InvalidOption
 from phar_cli.media.decode import FrameReader
 from phar_cli.media.ffmpeg import run_ffmpeg
-from phar_cli.media.synthetic import make_video
+from phar_cli.synthetic.video import make_video
 from phar_cli.media.vr import stereo_layout
 from tests.e2e.test_speed_options import engine
 

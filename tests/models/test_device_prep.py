@@ -13,7 +13,7 @@ import pytest
 
 from phar_cli.core.labels import read_label_map
 from phar_cli.errors import InvalidOption
-from phar_cli.media.figure import draw_figure, figure_keypoints
+from phar_cli.synthetic.figure import draw_figure, figure_keypoints
 from phar_cli.models.device_prep import on_device, parse_preprocess, pose_heatmaps
 from phar_cli.models.poses import PoseEstimator
 from phar_cli.models.recognizer import Recognizer, with_poses

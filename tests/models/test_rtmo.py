@@ -21,9 +21,9 @@ from phar_cli.core.gates import pose_quality
 from phar_cli.core.people import track_people
 from phar_cli.core.skeleton import window_poses
 from phar_cli.errors import InvalidOption, ModelLoadError
-from phar_cli.media.figure import KEYPOINT_NAMES, draw_figure, figure_keypoints
+from phar_cli.synthetic.figure import KEYPOINT_NAMES, draw_figure, figure_keypoints
 from phar_cli.models.bundle import ModelFiles
-from phar_cli.models.markers import MarkerPoseEstimator
+from phar_cli.synthetic.marker_poses import MarkerPoseEstimator
 from phar_cli.models.poses import FramePoses
 from phar_cli.models.pose_backends import load_pose_estimator
 
@@ -216,7 +216,7 @@ def test_options_rtmo_cannot_take_are_one_line_errors(rtmo_files):
 
 def test_an_engine_with_the_rtmo_front_end_analyses_a_video(rtmo_files, tmp_path, test_device):
     from phar_cli.core.engine import Engine, EngineOptions
-    from phar_cli.media.synthetic import Scene, make_video
+    from phar_cli.synthetic.video import Scene, make_video
     from phar_cli.models.bundle import needed_models
 
     from tests.conftest import LABELS, SMALL_CONFIGS

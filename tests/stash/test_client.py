@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from phar_cli.batch.stash.client import (StashAuthError, StashClient, StashGraphQLError,
+from phar_cli.stash.client import (StashAuthError, StashClient, StashGraphQLError,
                                    StashServerError, StashTimeout, StashUnreachable, endpoint)
 from tests.stash.conftest import KEY
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from phar_cli.batch.stash.api import StashApi
-from phar_cli.batch.stash.client import StashClient, StashServerError
-from phar_cli.batch.stash.push import PushOptions, push
-from phar_cli.batch.stash.sources import PushItem
+from phar_cli.stash.api import StashApi
+from phar_cli.stash.client import StashClient, StashServerError
+from phar_cli.stash.push import PushOptions, push
+from phar_cli.stash.sources import PushItem
 
 from tests.stash.conftest import KEY, phar, write_predictions
 from tests.stash.fake_stash import FakeStash

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from phar_cli.media.synthetic import Scene, make_video
-from phar_cli.batch.stash.oshash import OshashError, oshash
+from phar_cli.synthetic.video import Scene, make_video
+from phar_cli.stash.oshash import OshashError, oshash
 
 
 def reference(data: bytes) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from phar_cli.errors import UsageError
-from phar_cli.batch.stash.paths import parse_path_maps, to_local, to_remote
+from phar_cli.stash.paths import parse_path_maps, to_local, to_remote
 
 
 def test_longest_local_prefix_wins_and_whole_folders_only():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from phar_cli.batch.stash.settings import LabelRule, SettingsError, StashSettings, load_settings
+from phar_cli.stash.settings import LabelRule, SettingsError, StashSettings, load_settings
 
 
 def test_defaults_are_the_filter_and_tags_rules():

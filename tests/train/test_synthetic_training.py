@@ -1,7 +1,7 @@
 """From annotated videos to a trained, fused bundle, on the synthetic multimodal dataset.
 
 One module-scoped pipeline, the same one the README's main job runs: make the dataset (abstract
-shapes, a stick figure, tones; see phar_cli/data/synthetic_dataset.py for which stream can tell
+shapes, a stick figure, tones; see phar_cli/synthetic/dataset.py for which stream can tell
 which classes apart), `phar prepare-data`, `phar train` rgb/skeleton/audio with the small configs,
 `phar train fusion`, then `phar timestamps --bundle` on a new video of known segments.
 """
@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from phar_cli.core.predictions import load_predictions
-from phar_cli.data.synthetic_dataset import (composed_segments, make_composed_video, make_dataset,
+from phar_cli.synthetic.dataset import (composed_segments, make_composed_video, make_dataset,
                                              write_plain_csv)
 from tests.conftest import run_phar
 
@@ -221,9 +221,9 @@ def test_a_boundary_on_a_hard_cut_snaps_to_the_cut(pipeline, capsys):
 
     from phar_cli.core.predictions import load_predictions
     from phar_cli.core.timeline import timeline
-    from phar_cli.data.synthetic_dataset import class_scene, random_look
+    from phar_cli.synthetic.dataset import class_scene, random_look
     from phar_cli.media.ffmpeg import run_ffmpeg
-    from phar_cli.media.synthetic import make_video
+    from phar_cli.synthetic.video import make_video
 
     root, _, bundle = pipeline
     first = random_look(np.random.default_rng([61, 1_000_003]))

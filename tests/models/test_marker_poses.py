@@ -10,9 +10,9 @@ import pytest
 from phar_cli.core.gates import pose_quality
 from phar_cli.core.people import track_people
 from phar_cli.media.decode import FrameReader
-from phar_cli.media.figure import Figure, draw_figure, figure_keypoints
-from phar_cli.media.synthetic import Scene, make_video
-from phar_cli.models.markers import MarkerPoseEstimator
+from phar_cli.synthetic.figure import Figure, draw_figure, figure_keypoints
+from phar_cli.synthetic.video import Scene, make_video
+from phar_cli.synthetic.marker_poses import MarkerPoseEstimator
 
 FPS = 10
 
@@ -98,7 +98,7 @@ def test_bad_input_shape():
 
 
 def test_imports_neither_torch_nor_openmmlab():
-    code = ("import sys, phar_cli.models.markers; "
+    code = ("import sys, phar_cli.synthetic.marker_poses; "
             "print(sorted(m for m in ('torch', 'mmcv', 'mmengine', 'mmpose', 'mmdet') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -4,8 +4,8 @@ Why: the offline main job and the training tests need annotated videos whose cla
 stream can (or cannot) tell apart by design, made in seconds on a CPU with nothing downloaded.
 
 The classes. Every video frame shows a grey/white disc moving over a dark background (the
-existing `phar_cli.media.synthetic` scenes) and a stick figure whose joints are discs of known
-colours (`phar_cli.media.figure`, read back by the "markers" pose backend); the sound is a tone.
+existing `phar_cli.synthetic.video` scenes) and a stick figure whose joints are discs of known
+colours (`phar_cli.synthetic.figure`, read back by the "markers" pose backend); the sound is a tone.
 A class is one (disc motion, figure motion, tone):
 
     class   disc motion   figure   tone      what tells it apart
@@ -56,8 +56,8 @@ from pathlib import Path
 import numpy as np
 
 from phar_cli.spans import Span
-from phar_cli.media.figure import Figure
-from phar_cli.media.synthetic import Scene, make_video
+from phar_cli.synthetic.figure import Figure
+from phar_cli.synthetic.video import Scene, make_video
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Why: the offline demo trains the skeleton stream on synthetic media, and a person detector plus
 HRNet cannot be trained in minutes on a CPU. So the figure marks every joint with a disc of a
-known colour (`JOINT_COLORS`), and the "markers" pose backend (`phar_cli.models.markers`) finds
+known colour (`JOINT_COLORS`), and the "markers" pose backend (`phar_cli.synthetic.marker_poses`) finds
 the discs again after encoding, giving keypoints in the shape the real backend gives.
 
 Design choices that keep the colours recoverable after H.264 yuv420p (chroma at half
@@ -17,7 +17,7 @@ the frame height times `scale` (the joints span 0.975 h from the eyes to the ank
 standing); `center` is where the mid-hip point sits when standing, as fractions of the frame's
 width and height. Frames are taken to be landscape (a waving figure is 1.1 h wide). The figure
 faces the camera: COCO's left joints are on the image's right. Every motion repeats every 2 s,
-like the moving disc of `phar_cli.media.synthetic`.
+like the moving disc of `phar_cli.synthetic.video`.
 """
 from __future__ import annotations
 

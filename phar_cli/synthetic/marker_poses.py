@@ -1,6 +1,6 @@
 """A pose backend for synthetic media: find the stick figure's coloured joint discs.
 
-Why: the offline demo bundle trains its skeleton stream on `phar_cli.media.figure` videos in a
+Why: the offline demo bundle trains its skeleton stream on `phar_cli.synthetic.figure` videos in a
 few CPU minutes, where training a person detector and HRNet is out of reach. This backend reads
 each joint straight off the frame by its palette colour and answers like the real det + HRNet
 backend (`PoseEstimator`): one `FramePoses` per frame, at most one person. It knows nothing but
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phar_cli.media.figure import JOINT_COLORS, NUM_JOINTS, joint_radius
+from phar_cli.synthetic.figure import JOINT_COLORS, NUM_JOINTS, joint_radius
 from phar_cli.models.poses import FramePoses
 
 
@@ -29,7 +29,7 @@ class MarkerPoseEstimator:
 
     Called like `PoseEstimator`: frames (N, H, W, 3) uint8 RGB at any size in, one `FramePoses`
     per frame out (P = 1 person or 0). The disc radius it expects follows the frame size
-    (`phar_cli.media.figure.joint_radius`), so frames must be at the size they were drawn.
+    (`phar_cli.synthetic.figure.joint_radius`), so frames must be at the size they were drawn.
     """
 
     def __init__(self, min_pixels: int = 3, tolerance: float = 70.0, *, min_joints: int = 5,

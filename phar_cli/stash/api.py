@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from phar_cli.batch.stash.client import StashClient, StashServerError
+from phar_cli.stash.client import StashClient, StashServerError
 
 _TAG = "id name"
 _MARKER = ("id title seconds {end} created_at updated_at primary_tag {{ id name }} "

@@ -20,12 +20,12 @@ import orjson
 
 from phar_cli.core.predictions import load_predictions
 from phar_cli.errors import PharError
-from phar_cli.batch.stash.api import Marker, Scene, StashApi, Tag
-from phar_cli.batch.stash.markers import DIGITS, Intent, MarkerSpec, intent_for
-from phar_cli.batch.stash.oshash import OshashError, oshash
-from phar_cli.batch.stash.paths import PathMap, to_remote
-from phar_cli.batch.stash.settings import StashSettings
-from phar_cli.batch.stash.sources import PushItem, video_path
+from phar_cli.stash.api import Marker, Scene, StashApi, Tag
+from phar_cli.stash.scene_markers import DIGITS, Intent, MarkerSpec, intent_for
+from phar_cli.stash.oshash import OshashError, oshash
+from phar_cli.stash.paths import PathMap, to_remote
+from phar_cli.stash.settings import StashSettings
+from phar_cli.stash.sources import PushItem, video_path
 
 Progress = Callable[[str, float, float], None]
 

@@ -2,8 +2,8 @@
 label's rules, scene tags for the labels that pass."""
 from __future__ import annotations
 
-from phar_cli.batch.stash.markers import intent_for, segments_for
-from phar_cli.batch.stash.settings import StashSettings
+from phar_cli.stash.scene_markers import intent_for, segments_for
+from phar_cli.stash.settings import StashSettings
 
 from tests.mediacheck import hand_analysis
 

@@ -1,5 +1,5 @@
 """Abstract synthetic media for tests and demos: coloured backgrounds, a moving disc, sine tones,
-optionally a stick figure with coloured joints (`phar_cli.media.figure`).
+optionally a stick figure with coloured joints (`phar_cli.synthetic.figure`).
 
 Why: tests need videos of known content (which scene is where, which colour sits in which corner,
 how loud each part is) at any fps, size, rotation and container, without shipping media files.
@@ -27,7 +27,7 @@ import numpy as np
 
 from phar_cli.errors import FFmpegError
 from phar_cli.media.ffmpeg import ffmpeg_cmd, run_ffmpeg, stderr_tail
-from phar_cli.media.figure import Figure, as_figure, draw_figure
+from phar_cli.synthetic.figure import Figure, as_figure, draw_figure
 
 COLORS: dict[str, tuple[int, int, int]] = {
     "black": (0, 0, 0), "white": (255, 255, 255), "gray": (128, 128, 128),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from phar_cli.core.predictions import Analysis
 from phar_cli.core.segments import Segment, segments_of
-from phar_cli.batch.stash.settings import StashSettings
+from phar_cli.stash.settings import StashSettings
 
 EPS = 1e-6
 DIGITS = 3   # marker times are written to the millisecond

@@ -19,9 +19,9 @@ from pathlib import Path
 from phar_cli.atomic import atomic_write_bytes
 from phar_cli.core.labels import canonical
 from phar_cli.errors import UsageError
-from phar_cli.batch.stash.api import Marker, StashApi, Tag
-from phar_cli.batch.stash.paths import PathMap, to_local
-from phar_cli.batch.stash.settings import StashSettings
+from phar_cli.stash.api import Marker, StashApi, Tag
+from phar_cli.stash.paths import PathMap, to_local
+from phar_cli.stash.settings import StashSettings
 
 COLUMNS = ("video", "start", "end", "label", "kind", "tag", "marker")
 
