@@ -14,9 +14,33 @@ Names load on first use, so `import phar_cli` stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phar_cli.version import __version__
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time `__getattr__` loads these
+    # the same names, from the same modules, as `_EXPORTS` (tests/layout/test_types.py checks)
+    from phar_cli.core.cutlist import CutOptions as CutOptions
+    from phar_cli.core.engine import Engine as Engine
+    from phar_cli.core.engine import EngineOptions as EngineOptions
+    from phar_cli.core.load import engine_options as engine_options
+    from phar_cli.core.load import load_engine as load_engine
+    from phar_cli.core.load import predictions_for as predictions_for
+    from phar_cli.core.predictions import Analysis as Analysis
+    from phar_cli.core.predictions import load_predictions as load_predictions
+    from phar_cli.core.segments import Segment as Segment
+    from phar_cli.core.segments import segments_of as segments
+    from phar_cli.core.tags import Tag as Tag
+    from phar_cli.core.tags import video_tags as tags
+    from phar_cli.errors import ModelLoadError as ModelLoadError
+    from phar_cli.errors import PharError as PharError
+    from phar_cli.errors import UsageError as UsageError
+    from phar_cli.errors import VideoOpenError as VideoOpenError
+    from phar_cli.outputs import FORMATS as FORMATS
+    from phar_cli.outputs import get_writer as get_writer
+    from phar_cli.outputs.cut_video import write_cut as write_cut
+    from phar_cli.outputs.demo_video import DemoOptions as DemoOptions
+    from phar_cli.outputs.demo_video import write_demo as write_demo
 
 # name -> module that defines it (and the name there, where it differs)
 _EXPORTS = {
@@ -32,16 +56,24 @@ _EXPORTS = {
     "PharError": "phar_cli.errors", "UsageError": "phar_cli.errors",
     "VideoOpenError": "phar_cli.errors", "ModelLoadError": "phar_cli.errors",
 }
-__all__ = ["__version__", *_EXPORTS]
+# written out (not `[*_EXPORTS]`) so that type checkers and linters read it: `segments` and `tags`
+# are exported under other names than their modules' (tests/layout/test_types.py checks it)
+__all__ = [
+    "__version__", "load_engine", "engine_options", "predictions_for", "segments", "tags", "Engine",
+    "EngineOptions", "Analysis", "load_predictions", "Segment", "Tag", "get_writer", "FORMATS",
+    "write_demo", "DemoOptions", "write_cut", "CutOptions", "PharError", "UsageError",
+    "VideoOpenError", "ModelLoadError",
+]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module, _, attr = _EXPORTS[name].partition(":")
-        value = getattr(importlib.import_module(module), attr or name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'phar_cli' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers, so that a misspelt name is an error there
+    def __getattr__(name: str) -> Any:
+        if name in _EXPORTS:
+            module, _, attr = _EXPORTS[name].partition(":")
+            value = getattr(importlib.import_module(module), attr or name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module 'phar_cli' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -19,7 +19,7 @@ from phar_cli.version import __version__
 from phar_cli._cli import batch, demo, models, stash, timestamps, train
 from phar_cli._cli import eval as eval_command
 from phar_cli._cli import filter as filter_command
-from phar_cli._cli.analysis_options import FLAGS
+from phar_cli.core.options import flag
 from phar_cli._cli.common import STATE, Command, Group, err, one_line, out
 from phar_cli.errors import InvalidOption, PharError
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
 def flagged(ex: PharError) -> str:
     """The error in the CLI's words: a library option is named by its flag."""
     if isinstance(ex, InvalidOption):
-        return ex.worded(FLAGS.get(ex.option, "--" + ex.option.replace("_", "-")))
+        return ex.worded(flag(ex.option))
     return str(ex)
 
 

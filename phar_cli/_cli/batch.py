@@ -96,7 +96,7 @@ def batch(
     from phar_cli.batch.worker import WorkerSetup
     from phar_cli.core.cutlist import check_labels
     from phar_cli.core.engine import Engine
-    from phar_cli.models.registry import PROJECT_ROOT, models_home
+    from phar_cli.models.registry import config_dir, models_home
 
     cuts = (CutOptions(keep=split_list(keep), drop=split_list(drop), threshold=threshold,
                        margin=margin, min_segment=min_segment) if filter_ else None)
@@ -106,15 +106,17 @@ def batch(
     if not inputs:
         raise PharError(f"{input}: no videos found (looked for .mp4, .mkv, .mov, .avi, .webm, ...)")
     # The driver checks every option and finds the model files before anything starts; on Ray the
-    # device is each actor's to resolve (the driver may have no GPU).
-    device = analysis.device
+    # device is each actor's to resolve (the driver may have no GPU), and each worker makes the
+    # profile's presets for its own device (`for_device`).
+    device = analysis.options["device"]
     if executor.strip().lower() == "ray":
-        analysis = dataclasses.replace(analysis, device="cpu")
+        analysis = AnalysisArgs(analysis.bundle, {**analysis.options, "device": "cpu"})
     engine = Engine(build_options(analysis))  # checks the device and reads the label maps
     if cuts is not None:
         check_labels(cuts, engine.analysis_labels)
     engine_options = dataclasses.replace(engine.options, device=device)
-    setup = WorkerSetup(engine_options, project_root=str(PROJECT_ROOT), models_home=str(models_home()))
+    setup = WorkerSetup(engine_options, project_root=str(config_dir().parent),
+                        models_home=str(models_home()))
     streams = engine_options.streams
     pool = make_executor(executor, setup, workers=workers, ray_address=ray_address,
                          ray_cpus=parse_resources(ray_cpus, streams, "ray_cpus"),

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.table import Table
 
-from phar_cli._cli.analysis_options import parse_label_maps
+from phar_cli.core.load import parse_label_maps
 from phar_cli._cli.common import Bars, err, out, progress_bars
 from phar_cli.core.fusion import DEFAULT_RULE
 from phar_cli.data.prepare import PrepareOptions

@@ -26,12 +26,15 @@ from phar_cli.batch.catalog import Catalog, VideoRow
 from phar_cli.batch.inputs import BatchInput
 from phar_cli.batch.outputs import OutputOptions, outputs_present
 from phar_cli.core.engine import LEGACY_VALUES, SCORE_CHANGING_SPEED_OPTIONS, EngineOptions
+from phar_cli.core.options import speed_only
 from phar_cli.models.download import sha256_file
 
 MIB = 1 << 20
-# Options that change how fast an analysis runs, not what it finds: not part of its identity.
-_NOT_IDENTITY = {"models", "device", "batch_size", "prefetch", "threads",
-                 "preprocess"}  # the device's pre-processing equals OpenMMLab's within rounding
+# Options that change how fast an analysis runs, not what it finds, are not part of its identity
+# (the options table says which; the device's pre-processing equals OpenMMLab's within rounding),
+# nor are the model files' paths (they count by content) or what the profile filled in (the
+# profile's name counts: its presets are made for each worker's device).
+_NOT_IDENTITY = speed_only() | {"models", "from_profile"}
 # Speed options that do change scores are left out at their reference values, and options added
 # later at the values that reproduce what came before them, so a catalog made before they existed
 # keeps its hash (and is not re-analysed) where the results would be the same.
@@ -84,8 +87,8 @@ def analysis_identity(options: EngineOptions) -> tuple[str, str, dict[str, Any]]
     data: dict[str, Any] = {}
     for f in dataclasses.fields(options):
         value = getattr(options, f.name)
-        if f.name in _NOT_IDENTITY or (f.name in _IDENTITY_WHEN_SET
-                                       and value == _IDENTITY_WHEN_SET[f.name]):
+        if f.name in _NOT_IDENTITY or f.name in options.from_profile or (
+                f.name in _IDENTITY_WHEN_SET and value == _IDENTITY_WHEN_SET[f.name]):
             continue
         data[f.name] = _plain(value)
     models: dict[str, Any] = {}

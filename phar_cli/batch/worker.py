@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from phar_cli.core.engine import Engine, EngineOptions
+from phar_cli.core.load import for_device
 from phar_cli.errors import ModelLoadError, ModelNotFound, PharError, UsageError
 
 FATAL = (ModelLoadError, UsageError, ImportError)
@@ -30,7 +31,9 @@ class WorkerSetup:
 
     options: EngineOptions
     threads: int | None = None       # torch intra-op threads (workers share the machine's cores)
-    project_root: str | None = None  # the driver's, to find the same files on another machine
+    # The driver's folder holding its shipped configs/ (`config_dir().parent`: the checkout, or
+    # site-packages/phar_cli), to find the same configs and label maps on another machine.
+    project_root: str | None = None
     models_home: str | None = None
 
 
@@ -76,6 +79,7 @@ class Worker:
         options = relocate(self.setup.options, self.setup.project_root, self.setup.models_home)
         if self.device:
             options = dataclasses.replace(options, device=self.device)
+        options = for_device(options)  # the profile's presets for this worker's device
         if options.threads is None:  # the Engine sets them; the user's --threads comes first
             options = dataclasses.replace(options, threads=self.setup.threads)
         return Engine(options).load()
@@ -83,11 +87,12 @@ class Worker:
 
 def relocate(options: EngineOptions, project_root: str | None, models_home: str | None) -> EngineOptions:
     """The driver's model files as seen on this machine: a path that does not exist here but lies
-    under the driver's phar install (configs, label maps) or its $PHAR_HOME/models is looked up
-    under this machine's own. A file found nowhere is a one-line error naming this host."""
-    from phar_cli.models.registry import PROJECT_ROOT, models_home as local_home
+    under the driver's phar install (its shipped configs and label maps) or its $PHAR_HOME/models
+    is looked up under this machine's own. A file found nowhere is a one-line error naming this
+    host."""
+    from phar_cli.models.registry import config_dir, models_home as local_home
 
-    roots = [(project_root, PROJECT_ROOT), (models_home, local_home())]
+    roots = [(project_root, config_dir().parent), (models_home, local_home())]
 
     def here(path: Path | None) -> Path | None:
         if path is None or path.exists():

@@ -27,15 +27,15 @@ from phar_cli.core.fusion import DEFAULT_RULE, DEFAULT_WEIGHTS, check_rule, fuse
 from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
 from phar_cli.core.labels import read_label_map
 from phar_cli.core.predictions import Analysis, Scores, VideoMeta, WindowPrediction, ranked
-from phar_cli.core.profiles import PROFILES, check_profile
+from phar_cli.core.options import defaults, options, reference_options
+from phar_cli.core.profiles import DEFAULT_PROFILE, check_profile
 from phar_cli.core.refine import RefineOptions, refine
 from phar_cli.core.skeleton import window_poses
 from phar_cli.core.windows import plan_strided, plan_windows
-from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW, STREAMS
+from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_POSE_BACKEND, STREAMS
 from phar_cli.errors import InvalidOption, PharError, UsageError
 from phar_cli.media.vr import check_vr, stereo_layout
 from phar_cli.models.bundle import ModelFiles  # noqa: F401 - also importable from here
-from phar_cli.models.device_prep import DEFAULT_PREPROCESS
 from phar_cli.models.pose_backends import pose_model_names
 from phar_cli.spans import Span
 
@@ -48,42 +48,49 @@ class VideoTooShort(PharError):
     """A video shorter than one kept window: refused, nothing is written."""
 
 
+_D = defaults()  # the options table's (core/options.py): every default written once, there
+
+
 @dataclass
 class EngineOptions:
+    """The resolved options an Engine runs with (`phar.engine_options` makes them from the
+    options table, `core/options.py`, where each is described)."""
+
     models: dict[str, ModelFiles]           # rgb, skeleton, audio, det, pose
-    streams: tuple[str, ...] = STREAMS
-    device: str = "auto"
-    subclip_len: float = DEFAULT_SUBCLIP_LEN
-    min_last_window: float = MIN_LAST_WINDOW
+    streams: tuple[str, ...] = _D["streams"]
+    device: str = _D["device"]
+    subclip_len: float = _D["subclip_len"]
+    min_last_window: float = _D["min_last_window"]
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     gates: GateOptions = field(default_factory=GateOptions)
-    det_score_thr: float = 0.5
-    pose_backend: str = "mmpose"  # the skeleton's front end (models/pose_backends.py)
-    max_people: int = 2
-    batch_size: int = 4
-    prefetch: int = 2  # windows decoded ahead of the model, on a worker thread (0: none)
+    det_score_thr: float = _D["det_score_thr"]
+    pose_backend: str = DEFAULT_POSE_BACKEND  # the skeleton's front end (models/pose_backends.py)
+    max_people: int = _D["max_people"]
+    batch_size: int = _D["batch_size"]
+    prefetch: int = _D["prefetch"]
     # Speed options. The defaults give the reference scores; docs/performance.md measures each.
-    threads: int | None = None    # torch intra-op threads (process-wide); None: torch's default
-    det_size: int | None = None   # detector input short side; None: the det config's scale
-    det_proposals: int | None = None  # RPN proposals the detector's RoI head sees; None: config's
-    det_every: int = 1            # detect on every N-th pose frame; boxes carried in between
-    pose_every: int = 1           # pose every N-th frame of a person; keypoints interpolated
-    precision: str = "fp32"       # model forwards: fp32, bf16 (CPU or CUDA), fp16 (CUDA) autocast
-    skeleton_clips: int | None = None  # PoseC3D test clips; None: the config's (the seed's 10)
-    rgb_views: int | None = None       # TimeSformer crops, 1 or 3; None: the config's (3)
-    preprocess: str = DEFAULT_PREPROCESS  # resizing, crops, heatmaps on the device (auto: CUDA)
-    profile: str = PROFILES[0]         # the --profile these options came from (core/profiles.py)
+    threads: int | None = _D["threads"]
+    det_size: int | None = _D["det_size"]
+    det_proposals: int | None = _D["det_proposals"]
+    det_every: int = _D["det_every"]
+    pose_every: int = 1           # pose every N-th frame of a person (None in the table: profile's)
+    precision: str = "fp32"       # model forwards: fp32, bf16, fp16 (None in the table: profile's)
+    skeleton_clips: int | None = _D["skeleton_clips"]
+    rgb_views: int | None = _D["rgb_views"]
+    preprocess: str = _D["preprocess"]
+    profile: str = _D["profile"]
+    from_profile: tuple[str, ...] = ()  # the options the profile filled (not given): per device
     # What the scores mean (core/fusion.py): the rule, and a calibration ({}: none).
     fusion_rule: str = DEFAULT_RULE
     temperatures: dict[str, float] = field(default_factory=dict)
     background: str = DEFAULT_BACKGROUND  # the label of "nothing happens", where a model has it
     # Boundaries (core/refine.py): extra windows placed across each change of label, and where
     # it lies near a shot cut, the cut. `stride`: windows every so many seconds instead of a grid.
-    refine: bool = True
-    resolution: float = RefineOptions.resolution
-    snap_to_cuts: float = RefineOptions.snap_to_cuts
-    stride: float | None = None
-    vr: str = "auto"  # stereo VR frames: one eye analysed (media/vr.py); auto needs a name marker
+    refine: bool = _D["refine"]
+    resolution: float = _D["resolution"]
+    snap_to_cuts: float = _D["snap_to_cuts"]
+    stride: float | None = _D["stride"]
+    vr: str = _D["vr"]  # stereo VR frames: one eye analysed (media/vr.py)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.streams if s not in STREAMS]
@@ -93,14 +100,14 @@ class EngineOptions:
                                            f"choose from {', '.join(STREAMS)}")
         if self.subclip_len <= 0:
             raise InvalidOption("subclip_len", "must be positive")
-        for name in ("det_every", "pose_every", "batch_size", "threads", "det_proposals"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise InvalidOption(name, f"must be at least 1 (got {value})")
-        if self.prefetch < 0:
-            raise InvalidOption("prefetch", f"must be at least 0 (got {self.prefetch})")
-        if self.det_size is not None and self.det_size < 32:
-            raise InvalidOption("det_size", "must be at least 32 pixels")
+        for name, option in options().items():  # the table's bounds, where it sets them
+            value = getattr(self, name, None)
+            if value is None or isinstance(value, bool):
+                continue
+            if option.min is not None and value < option.min:
+                raise InvalidOption(name, f"must be at least {option.min:g} (got {value})")
+            if option.max is not None and value > option.max:
+                raise InvalidOption(name, f"must be at most {option.max:g} (got {value})")
         if not 0.0 <= self.det_score_thr <= 1.0:
             raise InvalidOption("det_score_thr", f"must be between 0 and 1 (got {self.det_score_thr})")
         from phar_cli.models.accel import parse_precision
@@ -127,16 +134,14 @@ class EngineOptions:
 # The speed options that move scores (a little; docs/performance.md), with their reference values:
 # their defaults.
 SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {
-    f.name: f.default for f in fields(EngineOptions)
-    if f.name in ("det_size", "det_proposals", "det_every", "pose_every", "precision",
-                  "skeleton_clips", "rgb_views")}
+    f.name: f.default for f in fields(EngineOptions) if f.name in reference_options()}
 # Options added after analyses were first catalogued, with the values that give the analyses made
 # before them: at those values they are left out of an analysis' identity (`phar batch`).
 LEGACY_VALUES: dict[str, Any] = {"fusion_rule": "seed", "temperatures": {},
                                  "background": DEFAULT_BACKGROUND, "refine": False,
                                  "resolution": RefineOptions.resolution,
                                  "snap_to_cuts": RefineOptions.snap_to_cuts, "stride": None,
-                                 "vr": "auto", "profile": PROFILES[0]}
+                                 "vr": "auto", "profile": DEFAULT_PROFILE}
 
 
 class Engine:
@@ -299,7 +304,7 @@ class Engine:
                                                 and "skeleton" in o.streams)},
             "fusion_rule": o.fusion_rule,
         }
-        if o.profile != PROFILES[0]:
+        if o.profile != DEFAULT_PROFILE:
             out["profile"] = o.profile
         if o.temperatures:
             out["calibration"] = {"temperature": dict(o.temperatures)}

@@ -14,6 +14,7 @@ import numpy as np
 
 from phar_cli.core.labels import canonical
 from phar_cli.core.predictions import Scores
+from phar_cli.defaults import DEFAULT_POSE_SCORE_THR
 from phar_cli.errors import InvalidOption
 
 # The seed's db_20 per-class loudness thresholds (LUFS); their mean is its single default gate.
@@ -28,7 +29,7 @@ DEFAULT_LOUDNESS_THR = round(sum(SEED_LOUDNESS.values()) / len(SEED_LOUDNESS), 3
 class GateOptions:
     skeleton_topk: int = 3
     audio_topk: int = 2
-    pose_score_thr: float = 0.4
+    pose_score_thr: float = DEFAULT_POSE_SCORE_THR
     correct_rate: float = 0.35
     loudness_thr: float = DEFAULT_LOUDNESS_THR
     per_class_loudness: dict[str, float] = field(default_factory=dict)  # label -> LUFS

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from phar_cli.errors import LabelMapError
+from phar_cli.models.registry import config_dir
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
-LABEL_DIR = CONFIG_DIR / "labels"
+LABEL_DIR = config_dir() / "labels"  # the shipped label maps
 DEFAULT_LABEL_FILES = {
     "rgb": LABEL_DIR / "annotations.txt",
     "skeleton": LABEL_DIR / "annotations_pose.txt",

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from phar_cli.defaults import DEFAULT_POSE_BACKEND
 from phar_cli.errors import InvalidOption
 
 PROFILES = ("reference", "fast")
+DEFAULT_PROFILE = PROFILES[0]  # the seed's settings: the reference scores
 FAST_RTMO = "rtmo-s"
 FAST_CPU_POSE_SIZE = 320  # RTMO's square input on a CPU (640 on CUDA: its trained size)
 
@@ -28,13 +30,13 @@ def check_profile(name: str) -> str:
 def profile_options(name: str, device: str, pose_backend: str) -> dict[str, Any]:
     """The options `name` sets on `device` ('cpu' or 'cuda[:N]') for a front end that would be
     `pose_backend` without it."""
-    if check_profile(name) == "reference":
+    if check_profile(name) == DEFAULT_PROFILE:
         return {}
     from phar_cli.models.accel import fast_bf16, is_cuda
 
     out: dict[str, Any] = {"skeleton_clips": 1, "rgb_views": 1, "pose_every": 2,
                            "precision": "bf16" if fast_bf16(device) else "fp32"}
-    if pose_backend == "mmpose":  # the seed's two stages: replaced by one
+    if pose_backend == DEFAULT_POSE_BACKEND:  # the seed's two stages: replaced by one
         out["pose_backend"] = FAST_RTMO
         out["det_size"] = None if is_cuda(device) else FAST_CPU_POSE_SIZE
     return out

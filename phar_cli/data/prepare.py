@@ -29,7 +29,9 @@ from phar_cli.data.clips import Clip, background_clips, plan_clips, split_by_vid
 from phar_cli.data.layout import SCHEMA, STREAMS, DatasetLayout
 from phar_cli.data.report import StreamStats, class_distribution, distribution_chart
 from phar_cli.atomic import atomic_write_bytes
-from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN
+from phar_cli.defaults import (DEFAULT_BACKGROUND, DEFAULT_DET_SCORE_THR, DEFAULT_POSE_BACKEND,
+                               DEFAULT_POSE_SCORE_THR, DEFAULT_SUBCLIP_LEN)
+from phar_cli.media.audio import AUDIO_FEATURES
 from phar_cli.errors import InvalidOption, PharError
 from phar_cli.models.bundle import ModelOverrides
 from phar_cli.models.pose_backends import check_backend
@@ -46,17 +48,16 @@ class PrepareOptions:
     overlap: float = 0.0
     val_ratio: float = 0.2
     seed: int = 0
-    pose_score_thr: float = 0.4             # a frame is good when its person scores this
+    pose_score_thr: float = DEFAULT_POSE_SCORE_THR  # a frame is good when its person scores this
     pose_frame_rate: float = 0.4            # ... and a clip needs this share of good frames
     audio_prune: float = 0.2                # the quietest share of audio clips dropped
-    audio_features: dict[str, int] = field(default_factory=lambda: dict(
-        sample_rate=16000, fft_size=512, hop_size=256, n_mels=80, fmin=125, fmax=7600))
-    pose_backend: str = "mmpose"
+    audio_features: dict[str, int] = field(default_factory=lambda: dict(AUDIO_FEATURES))
+    pose_backend: str = DEFAULT_POSE_BACKEND
     max_people: int = 2
     # The pose front end (mmpose backend): where it runs and which det/pose files it loads
     # (None: $PHAR_HOME/models's).
     device: str = "auto"
-    det_score_thr: float = 0.5
+    det_score_thr: float = DEFAULT_DET_SCORE_THR
     pose_models: ModelOverrides = field(default_factory=ModelOverrides)
     # Background: clips of the time no annotation covers, as one more class (None: none).
     background: str | None = DEFAULT_BACKGROUND

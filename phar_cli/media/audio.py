@@ -29,7 +29,11 @@ from phar_cli.media.ffmpeg import popen_ffmpeg, run_ffmpeg, stderr_tail
 from phar_cli.media.probe import read_header
 
 SAMPLE_RATE = 16000
-FEATURE_RATE = SAMPLE_RATE / 256  # log-mel frames per second with the seed's hop (62.5)
+# The seed's log-mel settings: what the audio model is trained and run on (a model config's
+# `audio_features` may name others; the shipped configs repeat these, checked by a test).
+AUDIO_FEATURES = dict(sample_rate=SAMPLE_RATE, fft_size=512, hop_size=256, n_mels=80, fmin=125,
+                      fmax=7600)
+FEATURE_RATE = SAMPLE_RATE / AUDIO_FEATURES["hop_size"]  # log-mel frames per second (62.5)
 MIN_LEVEL_DB = -100.0
 REF_LEVEL_DB = 20.0
 DESIRED_RMS = 0.1
@@ -164,9 +168,10 @@ def integrated_loudness(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> 
     return value if math.isfinite(value) else -math.inf
 
 
-def log_mel(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, fft_size: int = 512,
-            hop_size: int = 256, n_mels: int = 80, fmin: float = 125,
-            fmax: float = 7600) -> np.ndarray:
+def log_mel(samples: np.ndarray, sample_rate: int = SAMPLE_RATE,
+            fft_size: int = AUDIO_FEATURES["fft_size"], hop_size: int = AUDIO_FEATURES["hop_size"],
+            n_mels: int = AUDIO_FEATURES["n_mels"], fmin: float = AUDIO_FEATURES["fmin"],
+            fmax: float = AUDIO_FEATURES["fmax"]) -> np.ndarray:
     """(T, n_mels) float32 log-mel in [0, 1], as the seed's feature builder made it."""
     y = np.asarray(samples, dtype=np.float32)
     rms = np.maximum(1e-4, np.sqrt(np.mean(y ** 2))) if y.size else np.float32(1e-4)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import orjson
 
-from phar_cli.defaults import DEFAULT_BACKGROUND
+from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_POSE_BACKEND
 from phar_cli.errors import ModelLoadError, ModelNotFound
 from phar_cli.models.pose_backends import pose_model_names
-from phar_cli.models.registry import PROJECT_ROOT, load_manifest, models_home
+from phar_cli.models.registry import load_manifest, models_home, shipped_path
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Bundle:
     background: str = DEFAULT_BACKGROUND  # the label its models learnt for "nothing happens"
 
 
-def needed_models(streams: tuple[str, ...], pose_backend: str = "mmpose") -> list[str]:
+def needed_models(streams: tuple[str, ...], pose_backend: str = DEFAULT_POSE_BACKEND) -> list[str]:
     """The model files the streams load: the skeleton stream's with its front end's (det and
     pose for mmpose, rtmo-s/m/l for RTMO, none for markers)."""
     return [m for s in streams
@@ -76,7 +76,7 @@ def load_bundle(folder: str | Path) -> Bundle:
             labels={n: str(folder / m["labels"]) for n, m in models.items() if m.get("labels")})
         fusion = folder / data["fusion"] if data.get("fusion") else None
         return Bundle(folder, str(data.get("name", folder.name)),
-                      str(data.get("pose_backend", "mmpose")), overrides, fusion,
+                      str(data.get("pose_backend", DEFAULT_POSE_BACKEND)), overrides, fusion,
                       str(data.get("background") or DEFAULT_BACKGROUND))
     except OSError as ex:
         raise ModelNotFound(f"{path}: no model bundle here ({ex.strerror or ex})") from ex
@@ -120,7 +120,7 @@ def merged(first: ModelOverrides, then: ModelOverrides) -> ModelOverrides:
 
 
 def resolve_models(streams: tuple[str, ...], overrides: ModelOverrides,
-                   pose_backend: str = "mmpose") -> dict[str, ModelFiles]:
+                   pose_backend: str = DEFAULT_POSE_BACKEND) -> dict[str, ModelFiles]:
     return resolve_files(needed_models(streams, pose_backend), overrides)
 
 
@@ -156,4 +156,4 @@ def resolve_files(names: list[str], overrides: ModelOverrides) -> dict[str, Mode
 
 def _project(path: str | Path) -> Path:
     p = Path(path).expanduser()
-    return p if p.is_absolute() or p.exists() else PROJECT_ROOT / p
+    return p if p.is_absolute() or p.exists() else shipped_path(p)

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from phar_cli.defaults import POSE_MODELS
+from phar_cli.defaults import DEFAULT_DET_SCORE_THR, DEFAULT_POSE_BACKEND, POSE_MODELS
 from phar_cli.errors import InvalidOption
 from phar_cli.models.device_prep import DEFAULT_PREPROCESS
 
 RTMO_BACKENDS = ("rtmo-s", "rtmo-m", "rtmo-l")
-POSE_BACKENDS = ("mmpose", "markers") + RTMO_BACKENDS
+POSE_BACKENDS = (DEFAULT_POSE_BACKEND, "markers") + RTMO_BACKENDS
 # The manifest names of the model files each backend loads (configs/models.json)
 BACKEND_MODELS: dict[str, tuple[str, ...]] = {
-    "mmpose": POSE_MODELS, "markers": (), **{b: (b,) for b in RTMO_BACKENDS}}
+    DEFAULT_POSE_BACKEND: POSE_MODELS, "markers": (), **{b: (b,) for b in RTMO_BACKENDS}}
 
 
 # The names `--pose-model` takes beside the backends' own
-POSE_MODEL_NAMES = {"faster-rcnn+hrnet": "mmpose"}
+POSE_MODEL_NAMES = {"faster-rcnn+hrnet": DEFAULT_POSE_BACKEND}
 
 
 def check_backend(backend: str) -> str:
@@ -47,7 +47,7 @@ def needs_model_files(backend: str) -> bool:
 
 
 def load_pose_estimator(backend: str, files: dict[str, Any], device: str, *,
-                        det_score_thr: float = 0.5, det_size: int | None = None,
+                        det_score_thr: float = DEFAULT_DET_SCORE_THR, det_size: int | None = None,
                         det_proposals: int | None = None, precision: str = "fp32",
                         preprocess: str = DEFAULT_PREPROCESS) -> Any:
     """A callable frames (N, H, W, 3) -> one `FramePoses` per frame.

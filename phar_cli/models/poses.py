@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from phar_cli.defaults import DEFAULT_DET_SCORE_THR
 from phar_cli.errors import InvalidOption, ModelLoadError
 from phar_cli.models.accel import (autocast_features, check_precision, enable_async_copies,
                                    is_cuda, pin)
@@ -44,7 +45,7 @@ class FramePoses:
 class PoseEstimator:
     def __init__(self, det_config: str | Path, det_checkpoint: str | Path | None,
                  pose_config: str | Path, pose_checkpoint: str | Path | None, device: str,
-                 det_score_thr: float = 0.5, batch_size: int = 16, *, det_size: int | None = None,
+                 det_score_thr: float = DEFAULT_DET_SCORE_THR, batch_size: int = 16, *, det_size: int | None = None,
                  det_proposals: int | None = None, precision: str = "fp32",
                  preprocess: str = DEFAULT_PREPROCESS) -> None:
         import_openmmlab()

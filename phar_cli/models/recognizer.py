@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from phar_cli.errors import InvalidOption, ModelLoadError
+from phar_cli.media.audio import AUDIO_FEATURES
 from phar_cli.models.accel import autocast, check_precision, enable_async_copies, pin
 from phar_cli.models.checkpoint import load_weights
 from phar_cli.models.compat import import_openmmlab
@@ -230,9 +231,6 @@ def with_poses(sample: dict[str, Any], keypoints: np.ndarray, scores: np.ndarray
     sample.update(keypoint=full_kp, keypoint_score=full_sc, img_shape=(h, w),
                   original_shape=(h, w), total_frames=total, modality="Pose", label=-1)
     return sample
-
-
-AUDIO_FEATURES = dict(sample_rate=16000, fft_size=512, hop_size=256, n_mels=80, fmin=125, fmax=7600)
 
 
 def audio_params(rec: Recognizer) -> dict[str, int]:

@@ -7,6 +7,8 @@ This module is plain Python: no torch, no OpenMMLab.
 """
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import json
 import os
 import re
@@ -15,8 +17,24 @@ from pathlib import Path
 
 from phar_cli.errors import ModelLoadError, ModelNotFound
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MANIFEST = PROJECT_ROOT / "configs" / "models.json"
+
+@functools.lru_cache(maxsize=None)
+def config_dir() -> Path:
+    """The folder of phar's shipped configs: models.json, labels/, rgb/, skeleton/, audio/, det/,
+    pose/. It is the package `phar_cli.configs`: inside site-packages when phar is installed from a
+    wheel, the checkout's top-level `configs/` folder in an editable install (pyproject.toml maps
+    the package onto it). A checkout imported without installing (only on sys.path) has no such
+    package; its `configs/` folder next to `phar_cli/` is used."""
+    try:
+        found = importlib.resources.files("phar_cli.configs")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "configs"
+    if not isinstance(found, Path):  # mmengine reads configs from files: a zipped phar cannot run
+        raise ModelLoadError(f"phar's configs are not a folder ({found}); install phar with pip")
+    return found.resolve()
+
+
+DEFAULT_MANIFEST = config_dir() / "models.json"
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX8 = re.compile(r"[0-9a-f]{8}")
@@ -50,11 +68,11 @@ class ModelEntry:
 
     @property
     def config_path(self) -> Path:
-        return _project_path(self.config)
+        return shipped_path(self.config)
 
     @property
     def labels_path(self) -> Path | None:
-        return _project_path(self.labels) if self.labels else None
+        return shipped_path(self.labels) if self.labels else None
 
     @property
     def expected_digest(self) -> str | None:
@@ -62,9 +80,13 @@ class ModelEntry:
         return self.sha256 or self.sha256_prefix
 
 
-def _project_path(rel: str) -> Path:
+def shipped_path(rel: str | Path) -> Path:
+    """A path of the manifest (or a relative one given for a model file) made absolute. The
+    manifest's paths start with `configs/` (`configs/rgb/timesformer.py`): they are read relative
+    to the folder that holds `config_dir()`, so they name the same files in a checkout and in an
+    installed wheel."""
     p = Path(rel)
-    return p if p.is_absolute() else PROJECT_ROOT / p
+    return p if p.is_absolute() else config_dir().parent / p
 
 
 def models_home() -> Path:
@@ -115,7 +137,8 @@ def _entry_from_dict(raw: dict, where: str) -> ModelEntry:
 
 
 def load_manifest(path: str | Path | None = None) -> dict[str, ModelEntry]:
-    """Model entries by name, in manifest order. `path` defaults to `configs/models.json`."""
+    """Model entries by name, in manifest order. `path` defaults to the shipped manifest,
+    `config_dir() / "models.json"`."""
     path = Path(path) if path is not None else DEFAULT_MANIFEST
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

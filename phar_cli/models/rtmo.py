@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from phar_cli.defaults import DEFAULT_DET_SCORE_THR
 from phar_cli.errors import InvalidOption, ModelLoadError
 from phar_cli.models.accel import autocast_method, check_precision, enable_async_copies, pin
 from phar_cli.models.checkpoint import load_weights
@@ -33,7 +34,7 @@ class RTMOEstimator:
     """A built, weight-loaded, eval-mode RTMO on one device, called like `PoseEstimator`."""
 
     def __init__(self, config: str | Path, checkpoint: str | Path | None, device: str, *,
-                 score_thr: float = 0.5, batch_size: int = 16, input_size: int | None = None,
+                 score_thr: float = DEFAULT_DET_SCORE_THR, batch_size: int = 16, input_size: int | None = None,
                  precision: str = "fp32", preprocess: str = DEFAULT_PREPROCESS) -> None:
         import_openmmlab()
         from mmengine.dataset import Compose

@@ -24,6 +24,7 @@ from typing import Any
 
 from phar_cli.core.cutlist import DEFAULT_NONSEXUAL
 from phar_cli.core.labels import canonical
+from phar_cli.defaults import DEFAULT_BACKGROUND
 from phar_cli.errors import PharError
 
 if sys.version_info >= (3, 11):
@@ -31,7 +32,7 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
-BACKGROUND = "background"   # "nothing of interest here": never a marker, never a tag
+BACKGROUND = DEFAULT_BACKGROUND  # "nothing of interest here": never a marker, never a tag
 DEFAULT_PARENT_TAG = "phar"
 DEFAULT_NEGATIVE_LABEL = "incorrect"
 DEFAULT_SCENE_TAGS_TOPK = 3

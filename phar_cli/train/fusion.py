@@ -24,7 +24,7 @@ from phar_cli.core.gates import GateOptions, label_in_topk, loudness_threshold
 from phar_cli.core.labels import canonical
 from phar_cli.spans import Span
 from phar_cli.data.layout import DatasetLayout
-from phar_cli.defaults import STREAMS
+from phar_cli.defaults import DEFAULT_POSE_BACKEND, STREAMS
 from phar_cli.atomic import atomic_write_bytes
 from phar_cli.errors import UsageError
 
@@ -247,7 +247,7 @@ def train_fusion(dataset: str | Path, models_dir: str | Path, *, topk: int = 2,
         raise UsageError(f"{models_dir}: no trained rgb model (run phar train rgb first; fusion "
                          "fits weights around the RGB stream)")
     streams = tuple(trained)
-    pose_backend = layout.manifest.get("pose_backend", "mmpose")
+    pose_backend = layout.manifest.get("pose_backend", DEFAULT_POSE_BACKEND)
     models = dict(trained)
     if "skeleton" in streams:
         models.update(resolve_files(list(pose_model_names(pose_backend)), ModelOverrides()))

@@ -17,21 +17,21 @@ import orjson
 from phar_cli.data.layout import DatasetLayout
 from phar_cli.defaults import STREAMS
 from phar_cli.errors import PharError, UsageError
-from phar_cli.models.registry import PROJECT_ROOT
+from phar_cli.models.registry import config_dir
 from phar_cli.atomic import atomic_write_bytes
 
 log = logging.getLogger("phar")
 
 TRAINABLE = STREAMS
 DEFAULT_CONFIGS = {
-    "rgb": PROJECT_ROOT / "configs/rgb/timesformer.py",
-    "skeleton": PROJECT_ROOT / "configs/skeleton/posec3d.py",
-    "audio": PROJECT_ROOT / "configs/audio/resnet101_audio.py",
+    "rgb": config_dir() / "rgb/timesformer.py",
+    "skeleton": config_dir() / "skeleton/posec3d.py",
+    "audio": config_dir() / "audio/resnet101_audio.py",
 }
 SMALL_CONFIGS = {
-    "rgb": PROJECT_ROOT / "configs/rgb/timesformer_small.py",
-    "skeleton": PROJECT_ROOT / "configs/skeleton/posec3d_small.py",
-    "audio": PROJECT_ROOT / "configs/audio/resnet_audio_small.py",
+    "rgb": config_dir() / "rgb/timesformer_small.py",
+    "skeleton": config_dir() / "skeleton/posec3d_small.py",
+    "audio": config_dir() / "audio/resnet_audio_small.py",
 }
 TOPK = (1, 2, 3, 4, 5)
 

@@ -60,9 +60,16 @@ def test_library_and_cli_write_the_same_predictions(workdir, capsys):
 
 
 def test_face_names_resolve_and_errors_are_pharerrors(workdir):
+    import importlib
+
     import phar_cli as phar
 
-    assert set(phar.__all__) <= set(dir(phar))
+    assert phar.__version__ == importlib.import_module("phar_cli.version").__version__
+    for name in sorted(set(phar.__all__) - {"__version__"}):  # each from the module the face says
+        module, _, attr = phar._EXPORTS[name].partition(":")
+        value = getattr(phar, name)
+        assert value is getattr(importlib.import_module(module), attr or name), name
+        assert getattr(value, "__module__", module) == module, f"{name} is {value.__module__}'s"
     with pytest.raises(phar.PharError, match="subclip_len must be positive"):
         phar.load_engine("work_dirs", device="cpu", subclip_len=0)
     with pytest.raises(TypeError, match="unknown engine option"):

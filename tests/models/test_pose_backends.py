@@ -14,7 +14,7 @@ from phar_cli.models.bundle import ModelOverrides, needed_models, resolve_models
 from phar_cli.models.download import fetch
 from phar_cli.models.pose_backends import (POSE_BACKENDS, check_backend, load_pose_estimator,
                                            needs_model_files, pose_model_names)
-from phar_cli.models.registry import PROJECT_ROOT, load_manifest
+from phar_cli.models.registry import config_dir, load_manifest
 
 RTMO = {"rtmo-s": "rtmo-s_8xb32-600e_coco-640x640", "rtmo-m": "rtmo-m_16xb16-600e_coco-640x640",
         "rtmo-l": "rtmo-l_16xb16-600e_coco-640x640"}
@@ -57,7 +57,7 @@ def test_rtmo_files_resolve_from_phar_home_and_say_how_to_get_them(isolated_home
     files = resolve_models(("skeleton",), ModelOverrides(), "rtmo-s")
     assert list(files) == ["skeleton", "rtmo-s"]
     assert files["rtmo-s"].checkpoint == home / entry.file
-    assert files["rtmo-s"].config == PROJECT_ROOT / "configs/pose/rtmo-s.py"
+    assert files["rtmo-s"].config == config_dir() / "pose/rtmo-s.py"
     # a caller that resolves only the two-stage files still gets RTMO's from $PHAR_HOME
     (home / entry.file).unlink()
     with pytest.raises(ModelNotFound, match="phar models fetch rtmo-s"):

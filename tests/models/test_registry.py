@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.resources
 import json
 import urllib.parse
 from pathlib import Path
@@ -9,13 +10,16 @@ import pytest
 from phar_cli.errors import ModelLoadError, ModelNotFound
 from phar_cli.models.registry import (
     DEFAULT_MANIFEST,
-    PROJECT_ROOT,
     ModelEntry,
+    config_dir,
     find_model_file,
     get_entry,
     load_manifest,
     models_home,
+    shipped_path,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -52,7 +56,7 @@ def test_the_three_har_models_name_an_existing_label_file():
         entry = manifest[name]
         assert entry.labels == f"configs/labels/{label_file}"
         assert entry.labels_path.is_file()
-        assert entry.labels_path.parent == PROJECT_ROOT / "configs" / "labels"
+        assert entry.labels_path.parent == config_dir() / "labels"
     assert manifest["det"].labels is None and manifest["pose"].labels is None
 
 
@@ -172,4 +176,22 @@ def test_an_unreadable_manifest_names_its_path(tmp_path):
 
 
 def test_default_manifest_lives_in_configs():
-    assert DEFAULT_MANIFEST == PROJECT_ROOT / "configs" / "models.json"
+    assert DEFAULT_MANIFEST == config_dir() / "models.json"
+
+
+def test_the_configs_are_the_package_phar_cli_configs_mapped_onto_the_checkouts_folder():
+    # pyproject.toml maps phar_cli.configs onto the top-level configs/ folder: the editable install
+    # reads the checkout's one copy (a wheel carries it inside phar_cli/: tests/packaging).
+    assert config_dir() == ROOT / "configs"
+    assert Path(str(importlib.resources.files("phar_cli.configs"))).resolve() == ROOT / "configs"
+    for sub in ("models.json", "labels/annotations.txt", "rgb/timesformer.py",
+                "skeleton/posec3d.py", "audio/resnet101_audio.py", "det", "pose/rtmo-s.py"):
+        assert (config_dir() / sub).exists(), sub
+
+
+def test_manifest_paths_resolve_inside_the_configs_folder():
+    assert shipped_path("configs/rgb/timesformer.py") == config_dir() / "rgb" / "timesformer.py"
+    assert shipped_path("/abs/x.py") == Path("/abs/x.py")
+    for entry in load_manifest().values():
+        assert entry.config_path.is_file(), entry.name
+        assert entry.config_path.is_relative_to(config_dir())
