@@ -22,6 +22,8 @@ from phar_cli._cli import filter as filter_command
 from phar_cli.core.options import flag
 from phar_cli._cli.common import STATE, Command, Group, err, one_line, out
 from phar_cli.errors import InvalidOption, PharError
+from phar_cli.models.checkpoint import STRICT_ENV
+from phar_cli.models.safe_load import TRUST_ENV
 
 app = typer.Typer(
     name="phar", cls=Group, add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -42,8 +44,18 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    trust_checkpoints: Annotated[bool, typer.Option(
+        "--trust-checkpoints", help="Load model files that hold more than weights (they can run "
+        "code: only files from a source you trust). Same as PHAR_TRUST_CHECKPOINTS=1.")] = False,
+    strict_checkpoints: Annotated[bool, typer.Option(
+        "--strict-checkpoints", help="Refuse model files with keys the model does not use "
+        "(default: ignored with a warning). Same as PHAR_STRICT_CHECKPOINTS=1.")] = False,
 ) -> None:
     STATE.quiet, STATE.verbose, STATE.debug = quiet, verbose, debug
+    # The environment carries them to the batch workers this process starts.
+    for flag, name in ((trust_checkpoints, TRUST_ENV), (strict_checkpoints, STRICT_ENV)):
+        if flag:
+            os.environ[name] = "1"
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
                         format="%(message)s")
 

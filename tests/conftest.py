@@ -12,6 +12,8 @@ still find people.
 from __future__ import annotations
 
 import os
+import pickletools
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,3 +112,12 @@ def run_phar(argv: list[str], capsys) -> tuple[int, str, str]:
     return (code if isinstance(code, int) else 1), captured.out, captured.err
 
 
+def pickled_globals(path: Path) -> set[str]:
+    """The globals a (zip-format) checkpoint's pickle names, read without unpickling it."""
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read(next(n for n in archive.namelist() if n.endswith("/data.pkl")))
+    found = set()
+    for opcode, arg, _ in pickletools.genops(data):
+        if opcode.name == "GLOBAL":
+            found.add(str(arg).replace(" ", ".").replace("__builtin__.", "builtins."))
+    return found

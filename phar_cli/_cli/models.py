@@ -74,7 +74,7 @@ def models_verify(names: Annotated[Optional[list[str]], typer.Argument(help="Mod
     for e in _entries(names):
         result = verify(e, home)
         bad += not result.usable
-        style = "green" if result.status == "ok" else "yellow" if result.usable else "red"
+        style = "green" if result.status in ("ok", "pinned") else "yellow" if result.usable else "red"
         table.add_row(e.name, e.file, f"[{style}]{result.status}[/]", result.message)
     out.print(table)
     if bad:

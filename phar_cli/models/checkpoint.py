@@ -6,9 +6,9 @@ EvalHook): `{'meta': {...}, 'state_dict': OrderedDict, 'optimizer': {'state', 'p
 exp_name, hook_msgs (last_ckpt, best_ckpt, best_score: often a numpy scalar), and for mmdet/mmpose
 CLASSES and mmdet_version/mmpose_version. OpenMMLab's released files went through
 `tools/.../publish_model.py`: no 'optimizer', written with `_use_new_zipfile_serialization=False`
-(torch's legacy, non-zip format). torch.load reads both formats; the numpy scalars need
-`weights_only=False` (`compat.load_trusted_checkpoint`). A file saved from a (Distributed)
-DataParallel wrapper has every key prefixed with 'module.'.
+(torch's legacy, non-zip format). torch.load reads both formats, with `weights_only=True` and
+an allowlist of the numpy types in `meta` (`safe_load.read_checkpoint`). A file saved from a
+(Distributed)DataParallel wrapper has every key prefixed with 'module.'.
 
 What changed in the parameter/buffer names, per model family (old source -> what phar builds):
 
@@ -51,14 +51,18 @@ The renames are in LEGACY_CONVERSIONS; each is a no-op unless its old-layout key
 """
 from __future__ import annotations
 
+import logging
+import os
 import re
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
 from phar_cli.errors import ModelLoadError
-from phar_cli.models.compat import load_trusted_checkpoint
+from phar_cli.models.safe_load import read_checkpoint
 
+log = logging.getLogger("phar")
+STRICT_ENV = "PHAR_STRICT_CHECKPOINTS"  # `phar --strict-checkpoints`: refuse unexpected keys too
 Conversion = Callable[["OrderedDict[str, Any]"], "OrderedDict[str, Any]"]
 
 _WRAPPER_PREFIX = "module."
@@ -126,14 +130,22 @@ def _is_classifier(key: str) -> bool:
     return "fc_cls" in key or key.startswith("cls_head") or "final_layer" in key
 
 
-def load_weights(model: Any, path: str | Path, *, what: str) -> dict[str, Any]:
-    """Load `path` into `model` strictly (after the legacy renames); returns the checkpoint meta.
+def strict() -> bool:
+    """Whether a checkpoint with keys its model does not use is refused (else: warned about)."""
+    return os.environ.get(STRICT_ENV, "").strip().lower() in ("1", "true", "yes")
 
-    A shape mismatch in the classifier means the label map does not fit the checkpoint; that gets
-    its own message because it is the usual user mistake. Every failure is one ModelLoadError line.
+
+def load_weights(model: Any, path: str | Path, *, what: str) -> dict[str, Any]:
+    """Load `path` into `model` (after the legacy renames); returns the checkpoint meta.
+
+    Missing keys and shape mismatches fail. Keys the model does not use (an EMA copy, a leftover
+    head) are ignored with a warning, as the prototype's `strict=False` loads did, unless
+    `PHAR_STRICT_CHECKPOINTS=1`. A shape mismatch in the classifier means the label map does not
+    fit the checkpoint; that gets its own message because it is the usual user mistake. Every
+    failure is one ModelLoadError line.
     """
     path = Path(path)
-    checkpoint = load_trusted_checkpoint(path)
+    checkpoint = read_checkpoint(path)
     state = convert_legacy(extract_state_dict(checkpoint, str(path)))
     own = model.state_dict()
     for key, value in state.items():
@@ -151,12 +163,17 @@ def load_weights(model: Any, path: str | Path, *, what: str) -> dict[str, Any]:
         raise ModelLoadError(f"{path}: {what} checkpoint does not fit the config "
                              f"({first[-1].strip() if first else type(ex).__name__})") from ex
     missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
-    if missing or result.unexpected_keys:
+    unexpected = list(result.unexpected_keys)
+    if missing or (unexpected and strict()):
         detail = []
         if missing:
             detail.append(f"missing {len(missing)} (e.g. {missing[0]})")
-        if result.unexpected_keys:
-            detail.append(f"unexpected {len(result.unexpected_keys)} (e.g. {result.unexpected_keys[0]})")
+        if unexpected:
+            detail.append(f"unexpected {len(unexpected)} (e.g. {unexpected[0]})")
         raise ModelLoadError(f"{path}: {what} checkpoint does not fit the config: {', '.join(detail)}")
+    if unexpected:
+        log.warning("%s: %s checkpoint holds %d key(s) the model does not use (%s%s): ignored, as "
+                    "the prototype did (--strict-checkpoints refuses such files)", path, what,
+                    len(unexpected), ", ".join(unexpected[:3]), ", ..." if len(unexpected) > 3 else "")
     meta = checkpoint.get("meta", {}) if isinstance(checkpoint, dict) else {}
     return meta if isinstance(meta, dict) else {}

@@ -11,9 +11,7 @@
 4. The stack warns about things phar does on purpose (building models without a checkpoint and
    loading weights itself, COCO metainfo by default, pkg_resources): those warnings are silenced
    unless phar runs with --debug.
-5. Checkpoints written by mmengine's Runner hold numpy scalars in `meta` and fail under torch's
-   `weights_only=True` default: phar loads checkpoints itself with `weights_only=False`. A
-   checkpoint is code: load only files from a trusted source (the manifest's sha256 is the guard).
+(Checkpoints are read by `safe_load.py`: with `weights_only=True` and an allowlist of data types.)
 """
 from __future__ import annotations
 
@@ -142,19 +140,6 @@ def import_openmmlab() -> None:
     reg_det(init_default_scope=False)
     reg_pose(init_default_scope=False)
     reg_action(init_default_scope=False)
-
-
-def load_trusted_checkpoint(path: str | Path) -> dict[str, Any]:
-    """torch.load with weights_only=False (see 5. above); errors name the file."""
-    import torch
-
-    path = Path(path)
-    try:
-        return torch.load(str(path), map_location="cpu", weights_only=False)
-    except FileNotFoundError as ex:
-        raise ModelLoadError(f"{path}: checkpoint not found") from ex
-    except Exception as ex:  # noqa: BLE001 - torch raises many kinds for a bad file
-        raise ModelLoadError(f"{path}: not a readable PyTorch checkpoint ({type(ex).__name__})") from ex
 
 
 def check_stack() -> None:

@@ -18,6 +18,7 @@ from typing import Callable
 
 from phar_cli.version import __version__
 from phar_cli.errors import DownloadError
+from phar_cli.models.pins import LOCK_NAME, pin, read_pins, sha256_file
 from phar_cli.models.registry import ModelEntry
 from phar_cli.atomic import fsync_dir
 
@@ -31,6 +32,7 @@ OK = "ok"
 MISSING = "missing"
 BAD_CHECKSUM = "bad-checksum"
 UNVERIFIED = "unverified-no-checksum"
+PINNED = "pinned"  # no full published checksum, and the sha256 pinned at fetch still holds
 WRONG_SIZE = "wrong-size"
 
 
@@ -40,7 +42,7 @@ class VerifyResult:
 
     name: str
     path: Path
-    status: str  # ok | missing | bad-checksum | unverified-no-checksum | wrong-size
+    status: str  # ok | pinned | missing | bad-checksum | unverified-no-checksum | wrong-size
     size: int | None = None  # bytes on disk
     sha256: str | None = None  # computed, when the file was hashed
     expected: str | None = None  # full sha256 or published prefix compared with, if any
@@ -49,7 +51,7 @@ class VerifyResult:
     @property
     def usable(self) -> bool:
         """True for a file that can be loaded: verified, or present with nothing to check."""
-        return self.status in (OK, UNVERIFIED)
+        return self.status in (OK, PINNED, UNVERIFIED)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class FetchResult:
     size: int
     sha256: str
     url: str
+    lock: Path | None = None  # where its sha256 is pinned
 
     def __fspath__(self) -> str:
         return os.fspath(self.path)
@@ -72,7 +75,8 @@ class FetchResult:
         check = {"sha256": "sha256 ok", "sha256-prefix": "sha256 prefix ok"}.get(
             self.verified, "unverified: no published checksum"
         )
-        return f"{self.name}: {self.path} {self.status} ({self.size} bytes, {check})"
+        pinned = f"; sha256 {self.sha256} pinned in {self.lock}" if self.lock else ""
+        return f"{self.name}: {self.path} {self.status} ({self.size} bytes, {check}{pinned})"
 
 
 def resolve_url(entry: ModelEntry) -> str:
@@ -84,20 +88,6 @@ def resolve_url(entry: ModelEntry) -> str:
         mirror = Path(mirror).expanduser().resolve().as_uri()
     basename = urllib.parse.urlsplit(entry.url).path.rsplit("/", 1)[-1] or entry.file
     return mirror.rstrip("/") + "/" + basename
-
-
-def sha256_file(path: Path, progress: Progress | None = None) -> str:
-    """sha256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    total = path.stat().st_size
-    done = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
-    return h.hexdigest()
 
 
 def _digest_matches(entry: ModelEntry, digest: str) -> bool:
@@ -117,7 +107,8 @@ def _verified_kind(entry: ModelEntry) -> str:
 
 
 def verify(entry: ModelEntry, dest_dir: str | Path, *, progress: Progress | None = None) -> VerifyResult:
-    """Check `dest_dir/entry.file`: present, of the stated size, with the published checksum."""
+    """Check `dest_dir/entry.file`: present, of the stated size, with the published checksum and
+    the one pinned when it was fetched (`sha256.lock`)."""
     path = Path(dest_dir) / entry.file
     if not path.is_file():
         return VerifyResult(entry.name, path, MISSING, message=f"{entry.file} is not in {path.parent}")
@@ -129,15 +120,27 @@ def verify(entry: ModelEntry, dest_dir: str | Path, *, progress: Progress | None
         )
     digest = sha256_file(path, progress)
     expected = entry.expected_digest
-    if expected is None:
+    pinned = read_pins(path.parent).get(entry.file)
+    if pinned is not None and digest != pinned:
         return VerifyResult(
-            entry.name, path, UNVERIFIED, size=size, sha256=digest,
-            message=f"{entry.file}: no published checksum to compare with (sha256 {digest})",
+            entry.name, path, BAD_CHECKSUM, size=size, sha256=digest, expected=pinned,
+            message=f"{entry.file}: changed since it was fetched: sha256 {digest}, pinned "
+                    f"{pinned} in {LOCK_NAME}",
         )
-    if not _digest_matches(entry, digest):
+    if expected is not None and not _digest_matches(entry, digest):
         return VerifyResult(
             entry.name, path, BAD_CHECKSUM, size=size, sha256=digest, expected=expected,
             message=f"{entry.file}: sha256 {digest} does not match the published {expected}",
+        )
+    if entry.sha256 is None and pinned is not None:
+        return VerifyResult(entry.name, path, PINNED, size=size, sha256=digest, expected=pinned,
+                            message=f"{entry.file}: sha256 matches the one pinned at fetch "
+                                    f"({LOCK_NAME})")
+    if expected is None:
+        return VerifyResult(
+            entry.name, path, UNVERIFIED, size=size, sha256=digest,
+            message=f"{entry.file}: no published checksum and none pinned (sha256 {digest}; "
+                    f"{entry.fetch_command} pins it)",
         )
     return VerifyResult(entry.name, path, OK, size=size, sha256=digest, expected=expected,
                         message=f"{entry.file}: sha256 ok")
@@ -196,9 +199,10 @@ def fetch(
 
     if not force and final.is_file():
         found = verify(entry, dest_dir)
-        if found.usable:
+        if found.usable:  # trusted on first use: pinned now if it was not
             return FetchResult(entry.name, final, "already present", _verified_kind(entry),
-                               found.size or 0, found.sha256 or "", url)
+                               found.size or 0, found.sha256 or "", url,
+                               _pin(entry, dest_dir, found.sha256 or ""))
         # A wrong-size or bad-checksum file is replaced by a fresh download below.
 
     try:
@@ -259,7 +263,19 @@ def fetch(
         if tmp_path is not None:
             tmp_path.unlink(missing_ok=True)
 
-    return FetchResult(entry.name, final, "downloaded", _verified_kind(entry), done, digest, url)
+    return FetchResult(entry.name, final, "downloaded", _verified_kind(entry), done, digest, url,
+                       _pin(entry, dest_dir, digest))
+
+
+def _pin(entry: ModelEntry, dest_dir: Path, digest: str) -> Path | None:
+    """Pin a fetched file's sha256 where the manifest publishes no full one (none, or only a
+    prefix that was checked): later loads and `verify` compare with it."""
+    if entry.sha256 is not None or not digest:
+        return None
+    try:
+        return pin(dest_dir, entry.file, digest)
+    except OSError as ex:
+        raise DownloadError(f"cannot write {dest_dir / LOCK_NAME}: {ex.strerror or ex}") from ex
 
 
 def _cut_off(url: str, expected: int | None, got: int) -> str:

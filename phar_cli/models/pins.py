@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -25,20 +26,29 @@ LOCK_NAME = "sha256.lock"
 SCHEMA = "phar.sha256-lock/1"
 CHUNK = 1 << 20
 
-# (path, size, mtime_ns) -> sha256: a file loaded again in one process is hashed once
-_HASHED: dict[tuple[str, int, int], str] = {}
+_HASHED: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256
+
+
+def sha256_file(path: Path, progress: Callable[[int, int], None] | None = None) -> str:
+    """sha256 of a file, read in 1 MiB chunks; `progress(done, total)` after each."""
+    digest = hashlib.sha256()
+    total, done = path.stat().st_size, 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+    return digest.hexdigest()
 
 
 def sha256_of(path: Path) -> str:
-    """sha256 of a file, read in 1 MiB chunks; remembered while the file's size and mtime hold."""
+    """`sha256_file`, remembered while the file's size and mtime hold (a file loaded again in
+    one process is hashed once)."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _HASHED:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                digest.update(chunk)
-        _HASHED[key] = digest.hexdigest()
+        _HASHED[key] = sha256_file(path)
     return _HASHED[key]
 
 

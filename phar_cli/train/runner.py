@@ -77,6 +77,11 @@ def train_stream(stream: str, dataset: str | Path, *, config: str | Path | None 
 
     from mmengine.runner import Runner
 
+    from phar_cli.models.safe_load import allow_in_this_process
+
+    # --resume and --load-from read checkpoints through mmengine's own torch.load (weights_only
+    # by default): it may read what phar's loader reads (numpy and message-hub data), no more.
+    allow_in_this_process()
     work_dir.mkdir(parents=True, exist_ok=True)
     try:
         runner = Runner.from_cfg(cfg)

@@ -383,11 +383,20 @@ def test_text_file_is_not_a_checkpoint(stack, tmp_path):
     assert "\n" not in str(err.value)
 
 
-def test_unrelated_extra_key_is_reported_as_unexpected(stack, tmp_path):
+def test_an_unrelated_extra_key_is_ignored_with_a_warning_unless_strict(stack, tmp_path, caplog,
+                                                                         monkeypatch):
+    """The prototype loaded with strict=False: a key its model ignores (an EMA copy, a leftover
+    head) loads, warned about once; --strict-checkpoints refuses it."""
     weights = random_weights(build("audio"), seed=10)
     state = old_state(weights, old_key_mmaction0x)
     state["backbone.adapter.weight"] = torch.zeros(3)
     path = write_old(tmp_path / "audio.pth", state, mmcv1_meta("model = dict()\n"))
+    model = build("audio")
+    load_weights(model, path, what="audio")
+    assert "1 key(s) the model does not use (backbone.adapter.weight)" in caplog.text
+    for key, value in weights.items():
+        torch.testing.assert_close(model.state_dict()[key], value)
+    monkeypatch.setenv("PHAR_STRICT_CHECKPOINTS", "1")
     with pytest.raises(ModelLoadError) as err:
         load_weights(build("audio"), path, what="audio")
     assert "unexpected 1 (e.g. backbone.adapter.weight)" in str(err.value)

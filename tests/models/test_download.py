@@ -57,7 +57,7 @@ def test_published_prefix_is_checked_when_no_full_sha256(file_server, tmp_path):
     assert result.verified == "sha256-prefix"
     with pytest.raises(DownloadError, match="expected sha256 00000000"):
         fetch(make_entry(url, file="other.pth", sha256=None, prefix="00000000"), tmp_path)
-    assert leftovers(tmp_path) == ["model.pth"]
+    assert leftovers(tmp_path) == ["model.pth", "sha256.lock"]  # the prefix's file, pinned
 
 
 def test_without_any_checksum_the_result_says_unverified(file_server, tmp_path):

@@ -58,7 +58,7 @@ def test_verify_reports_missing_and_present(home, file_server, capsys):
     assert run(["-q", "models", "fetch", "skeleton"], capsys)[0] == 0
     code, out, _ = run(["models", "verify"], capsys)
     assert code == 1  # the others are missing
-    assert "missing" in out and "unverified" in out
+    assert "missing" in out and "pinned" in out  # no published checksum: pinned at fetch
     code, out, _ = run(["models", "verify", "skeleton"], capsys)
     assert code == 0
 
@@ -66,3 +66,34 @@ def test_verify_reports_missing_and_present(home, file_server, capsys):
 def test_unknown_model_name_lists_the_known_ones(home, capsys):
     code, _, err = run(["models", "fetch", "smell"], capsys)
     assert code == 1 and "known models: rgb, skeleton, audio, det, pose" in err
+
+
+def test_fetch_pins_what_it_downloaded_and_a_changed_file_is_refused(home, file_server, capsys):
+    """Trust on first use: the prototype's files have no published checksum, so fetch pins the
+    sha256 it got; verify and every load then refuse a file that changed since."""
+    import hashlib
+    from collections import OrderedDict
+
+    import torch
+
+    from phar_cli.errors import ModelLoadError
+    from phar_cli.models.pins import read_pins
+    from phar_cli.models.safe_load import read_checkpoint
+
+    served = home.parent / "served.pth"
+    served.parent.mkdir(parents=True)
+    torch.save({"state_dict": OrderedDict(w=torch.ones(3))}, str(served))
+    file_server.add("audio.pth", served.read_bytes())
+    code, out, err = run(["-q", "models", "fetch", "audio"], capsys)
+    digest = hashlib.sha256(served.read_bytes()).hexdigest()
+    assert code == 0, err
+    unwrapped = "".join(out.split())  # Rich wraps long paths anywhere
+    assert f"sha256{digest}pinnedin{home / 'sha256.lock'}" in unwrapped
+    assert read_pins(home) == {"audio.pth": digest}
+    assert run(["models", "verify", "audio"], capsys)[0] == 0
+    read_checkpoint(home / "audio.pth")
+    torch.save({"state_dict": OrderedDict(w=torch.zeros(3))}, str(home / "audio.pth"))
+    code, out, _ = run(["models", "verify", "audio"], capsys)
+    assert code == 1 and "changedsinceitwasfetched" in "".join(out.split())
+    with pytest.raises(ModelLoadError, match=f"changed since it was fetched.*pinned {digest}"):
+        read_checkpoint(home / "audio.pth")

@@ -16,7 +16,7 @@ import pytest
 from phar_cli.core.predictions import load_predictions
 from phar_cli.synthetic.dataset import (composed_segments, make_composed_video, make_dataset,
                                              write_plain_csv)
-from tests.conftest import run_phar
+from tests.conftest import pickled_globals, run_phar
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +249,19 @@ def test_a_boundary_on_a_hard_cut_snaps_to_the_cut(pipeline, capsys):
     segments = orjson.loads(out.read_bytes())["segments"]
     assert [s["label"] for s in segments] == ["alpha", "delta"]
     assert segments[0]["end"] == segments[1]["start"] == pytest.approx(analysis.cuts[0])
+
+
+def test_the_trained_checkpoints_load_without_being_trusted(pipeline):
+    """`phar train` writes mmengine Runner files (message hub and all); phar reads them with
+    weights_only, and so does mmengine's own loader when a run resumes."""
+    import torch
+
+    from phar_cli.models.safe_load import read_checkpoint
+
+    _, _, bundle = pipeline
+    for stream in ("rgb", "skeleton", "audio"):
+        path = bundle / stream / f"{stream}.pth"
+        assert "builtins.getattr" in pickled_globals(path)  # beyond torch's defaults
+        assert read_checkpoint(path)["state_dict"]
+        last = (bundle / stream / "last_checkpoint").read_text().strip()
+        assert "message_hub" in torch.load(last, map_location="cpu")  # weights_only by default
