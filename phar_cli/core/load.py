@@ -20,7 +20,8 @@ from phar_cli.core.gates import GateOptions, parse_loudness
 from phar_cli.core.options import AnalysisOptions, defaults, option_table
 from phar_cli.core.predictions import Analysis, check_describes, load_predictions
 from phar_cli.core.profiles import DEFAULT_PROFILE, check_profile, profile_options
-from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_POSE_BACKEND, DEFAULT_SUBCLIP_LEN, MODEL_NAMES, STREAMS
+from phar_cli.defaults import (DEFAULT_BACKGROUND, DEFAULT_POSE_BACKEND, DEFAULT_SUBCLIP_LEN,
+                               MODEL_NAMES, STREAMS)
 from phar_cli.errors import InvalidOption
 from phar_cli.models.bundle import Bundle, ModelOverrides, load_bundle, merged, resolve_models
 from phar_cli.models.pose_backends import RTMO_BACKENDS, check_backend
@@ -35,8 +36,8 @@ log = logging.getLogger("phar")
 PathLike = str | os.PathLike[str]
 _GATE_FIELDS = {f.name for f in fields(GateOptions)} - {"loudness_thr", "per_class_loudness"}
 # The table's options that EngineOptions takes as they are (the rest are resolved here).
-_PLAIN = {f.name for f in fields(EngineOptions)} - {"streams", "weights", "pose_backend",
-                                                   "fusion_rule"}
+_PLAIN = (set(option_table()) & {f.name for f in fields(EngineOptions)}) - {
+    "streams", "weights", "pose_backend", "fusion_rule"}
 
 
 def engine_options(bundle: PathLike | Bundle | None = None,
