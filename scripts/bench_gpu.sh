@@ -5,20 +5,43 @@
 # write one JSON: x real time whole and per stream, peak GPU memory and CPU share of each stage.
 #
 #   bash scripts/bench_gpu.sh [OUT.json]          # default docs/bench/gpu.json
+#   bash scripts/bench_gpu.sh --wheelhouse DIR [--install-only] [OUT.json]
 #
 # Within 10 minutes on an H100-class GPU once installed (each step has its own time limit, so a
 # slow step is cut and reported, not waited for). The first run on a machine may build mmcv's CUDA
 # ops (scripts/install.sh, once per torch version, needs nvcc): that build is outside the budget.
 # PHAR_BENCH_SECONDS (default 60) sets the video's length; PHAR_VENV the environment.
+#
+# --wheelhouse DIR: for a machine that reaches no package index (DIR made elsewhere by
+# scripts/gpu_wheelhouse.sh, relative to the repository root). Instead of install.sh: a venv
+# ($PHAR_VENV, default .venv) on top of the machine's Python with the CUDA torch
+# ($PHAR_BASE_PYTHON, default python3), whose packages it sees after its own (a .pth file, not
+# --system-site-packages: that python3 may itself be a venv), so torch and numpy stay the machine's
+# (pinned as installed, never replaced). Into it, from DIR alone (pip --no-index): setuptools<81
+# (mmcv's setup.py imports pkg_resources, gone since 82), mmcv 2.1.0 built from source with its CUDA
+# ops for this GPU's compute capability (nvcc; 217 s with 16 jobs, nvcc 13.0, on the lent H200),
+# xtcocotools from source, the wheels in DIR/requirements.txt without their deps, phar (editable,
+# offline). Then the same tests and benchmarks. The install takes about 5 minutes and the
+# benchmark up to 10: where one command may run 10 minutes at most, run --install-only first (it
+# stops once the stack imports), then the same command without it on the same machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT="${1:-docs/bench/gpu.json}"
+WHEELHOUSE="" INSTALL_ONLY=0 args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --wheelhouse) WHEELHOUSE="${2:?--wheelhouse needs a folder}"; shift 2 ;;
+    --install-only) INSTALL_ONLY=1; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+OUT="${args[0]:-docs/bench/gpu.json}"
 LENGTH="${PHAR_BENCH_SECONDS:-60}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 log() { printf '\033[1m[bench-gpu]\033[0m %s\n' "$*"; }
 
 VENV="${PHAR_VENV:-${VIRTUAL_ENV:-.venv}}"
+[[ -n "$WHEELHOUSE" ]] && VENV="${PHAR_VENV:-.venv}"  # an active venv there is the machine's own
 PY="$VENV/bin/python"
 [[ -x "$PY" ]] || PY="$(command -v python3)"
 
@@ -37,12 +60,58 @@ nms(boxes, torch.tensor([0.9, 0.8], device="cuda"), 0.5)
 print(f"torch {torch.__version__} CUDA {torch.version.cuda} on {torch.cuda.get_device_name(0)}")
 EOF
 }
+# --wheelhouse: the stack from DIR alone (no index), into a venv on top of the machine's Python.
+install_wheelhouse() {
+  local dir=$WHEELHOUSE base="${PHAR_BASE_PYTHON:-python3}" pins="$WORK/pins.txt" arch started
+  local sources=("$dir/mmcv-2.1.0.tar.gz" "$dir/xtcocotools-1.14.3.tar.gz")
+  [[ -f "$dir/requirements.txt" && -f "${sources[0]}" && -f "${sources[1]}" ]] \
+    || { log "$dir is no wheelhouse (scripts/gpu_wheelhouse.sh makes one)"; return 1; }
+  "$base" -c 'import torch; assert torch.cuda.is_available()' \
+    || { log "$base has no torch that sees a CUDA GPU"; return 1; }
+  # The venv sees its own packages first, then all that $base sees.
+  [[ -x "$VENV/bin/python" ]] || "$base" -m venv --without-pip "$VENV" || return 1
+  "$base" - "$VENV/bin/python" <<'EOF' || return 1
+import subprocess, sys
+site = subprocess.check_output([sys.argv[1], "-c", "import sysconfig; print("
+                                "sysconfig.get_paths()['purelib'])"], text=True).strip()
+paths = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+with open(f"{site}/_phar_machine_site.pth", "w") as f:  # an import line: their .pth files run too
+    f.write(f"import site; list(map(site.addsitedir, {paths!r}))\n")
+EOF
+  PY="$VENV/bin/python"
+  "$PY" -c 'import importlib.metadata as m; print(*{f"{d.name}=={d.version}" for d in
+             m.distributions() if d.name.lower() in ("torch", "numpy")}, sep="\n")' > "$pins" \
+    || return 1
+  local pip=("$PY" -m pip install --disable-pip-version-check -q --no-index --find-links "$dir"
+             -c "$pins")
+  log "wheelhouse: setuptools<81 and the build tools (keeping $(tr '\n' ' ' < "$pins"))"
+  "${pip[@]}" "setuptools>=77.0.3,<81" wheel ninja cython numpy || return 1
+  arch=$("$PY" -c 'import torch; print("%d.%d" % torch.cuda.get_device_capability())') || return 1
+  command -v nvcc >/dev/null || log "warning: no nvcc on PATH (torch looks in \$CUDA_HOME)"
+  log "wheelhouse: building mmcv 2.1.0's CUDA ops for compute capability $arch ($(nproc) jobs)"
+  started=$(date +%s)
+  MMCV_WITH_OPS=1 FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST="$arch" MAX_JOBS="$(nproc)" \
+    "${pip[@]}" --no-deps --no-build-isolation --no-cache-dir "${sources[0]}" || return 1
+  log "wheelhouse: mmcv built in $(( $(date +%s) - started )) s; xtcocotools, the wheels, phar"
+  "${pip[@]}" --no-deps --no-build-isolation --no-cache-dir "${sources[1]}" || return 1
+  grep -viE "^($(cut -d= -f1 "$pins" | paste -sd'|'))==" "$dir/requirements.txt" \
+    > "$WORK/wheels.txt"  # torch and numpy stay the machine's
+  "${pip[@]}" --no-deps -r "$WORK/wheels.txt" || return 1
+  "${pip[@]}" --no-deps --no-build-isolation -e . || return 1
+  "$PY" -c "import phar_cli.models.compat as c; c.check_stack()"
+}
 if ! cuda_stack; then
-  log "installing (scripts/install.sh keeps the CUDA torch; mmcv's CUDA ops build once)"
-  PHAR_WITH_RAY=0 bash scripts/install.sh || { log "install failed"; exit 1; }
+  if [[ -n "$WHEELHOUSE" ]]; then
+    log "installing from the wheelhouse $WHEELHOUSE (no package index; mmcv's CUDA ops build here)"
+    install_wheelhouse || { log "install failed"; exit 1; }
+  else
+    log "installing (scripts/install.sh keeps the CUDA torch; mmcv's CUDA ops build once)"
+    PHAR_WITH_RAY=0 bash scripts/install.sh || { log "install failed"; exit 1; }
+  fi
   PY="$VENV/bin/python"
   cuda_stack || { log "no usable CUDA stack (torch.cuda or mmcv's CUDA ops missing)"; exit 1; }
 fi
+[[ $INSTALL_ONLY == 1 ]] && { log "installed, with $PY"; exit 0; }
 
 # 2. The small-config tests on CUDA (PHAR_TEST_DEVICE: the tests that take a device use it).
 log "tests on CUDA"

@@ -65,7 +65,8 @@ fi
 
 # 5. The OpenMMLab packages. mmpose without its deps (they would replace torch; chumpy does not build).
 log "installing mmengine, mmaction2, mmdet, mmpose"
-"${PIP[@]}" mmengine==0.10.7 mmaction2==1.2.0 mmdet==3.3.0 importlib_metadata json-tricks munkres
+# importlib_metadata: mmaction imports it (undeclared); 10.2+ needs lazy_importer too, 10.0-10.1 not.
+"${PIP[@]}" mmengine==0.10.7 mmaction2==1.2.0 mmdet==3.3.0 "importlib_metadata<10.2" json-tricks munkres
 "${PIP[@]}" --no-deps mmpose==1.3.2
 
 # 6. phar itself (its plain deps: librosa, soundfile, orjson, typer, rich, imageio-ffmpeg, ...)

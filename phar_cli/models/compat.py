@@ -11,14 +11,23 @@
 4. The stack warns about things phar does on purpose (building models without a checkpoint and
    loading weights itself, COCO metainfo by default, pkg_resources): those warnings are silenced
    unless phar runs with --debug.
+5. mmaction2 1.2.0 imports its multimodal models (VindLU) whenever transformers >= 4.28 is
+   installed, and they do not import beside transformers 5 (names they import from it were moved
+   or removed), which takes `import mmaction.models` down with them: when their module-level
+   imports fail, `mmaction.models.multimodal` is replaced by an empty module (phar never uses
+   VindLU, a video-text model).
 (Checkpoints are read by `safe_load.py`: with `weights_only=True` and an allowlist of data types.)
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
+import importlib.machinery
+import importlib.metadata
 import importlib.util
 import logging
+import re
 import sys
 import types
 import warnings
@@ -34,16 +43,22 @@ _PATCHED = False
 def _placeholder(name: str, **attrs: Any) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__dict__.update(attrs)
+    # a spec, so importlib.util.find_spec(name) answers instead of raising ValueError
+    module.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package="__path__" in attrs)
     module.__phar_placeholder__ = True
     return module
 
 
-def _patch_missing_drn() -> None:
+def _mmaction_root() -> Path | None:
     spec = importlib.util.find_spec("mmaction")
     if spec is None or not spec.submodule_search_locations:
-        return
-    root = Path(list(spec.submodule_search_locations)[0])
-    if (root / "models" / "localizers" / "drn").is_dir():
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _patch_missing_drn() -> None:
+    root = _mmaction_root()
+    if root is None or (root / "models" / "localizers" / "drn").is_dir():
         return
 
     class DRN:  # never registered: phar does not use it
@@ -53,6 +68,36 @@ def _patch_missing_drn() -> None:
     pkg = "mmaction.models.localizers.drn"
     sys.modules.setdefault(pkg, _placeholder(pkg, DRN=DRN, __path__=[]))
     sys.modules.setdefault(pkg + ".drn", _placeholder(pkg + ".drn", DRN=DRN))
+
+
+def _patch_multimodal() -> None:
+    root = _mmaction_root()
+    package = root / "models" / "multimodal" if root else None
+    if package is None or not package.is_dir():
+        return
+    try:  # mmaction's own test (utils/dependency.py): below 4.28 it skips VindLU by itself
+        version = importlib.metadata.version("transformers")
+    except importlib.metadata.PackageNotFoundError:
+        return
+    if tuple(int(n) for n in re.findall(r"\d+", version)[:2]) < (4, 28):
+        return
+    # Run the multimodal modules' own module-level imports of other packages (transformers, timm,
+    # einops, ...), read from their source, so the test is exactly what importing them would need.
+    try:
+        for path in sorted(package.rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+            imports: list[ast.stmt] = [
+                node for node in tree.body
+                if (isinstance(node, ast.Import)
+                    and not any(a.name.split(".")[0] == "mmaction" for a in node.names))
+                or (isinstance(node, ast.ImportFrom) and not node.level
+                    and (node.module or "").split(".")[0] != "mmaction")]
+            exec(compile(ast.Module(body=imports, type_ignores=[]), str(path), "exec"), {})
+    except Exception as ex:  # noqa: BLE001 - a broken transformers raises more than ImportError
+        reason = f"transformers {version}: {type(ex).__name__}: {ex}"
+        logging.getLogger("phar").debug("mmaction's multimodal models left out (%s)", reason)
+        name = "mmaction.models.multimodal"
+        sys.modules.setdefault(name, _placeholder(name, __path__=[], __all__=[], reason=reason))
 
 
 def _patch_torchvision() -> None:
@@ -120,6 +165,7 @@ def patch() -> None:
     _patch_missing_drn()
     _patch_torchvision()
     _patch_numpy2_names()
+    _patch_multimodal()
     _PATCHED = True
 
 
