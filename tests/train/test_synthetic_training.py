@@ -8,6 +8,7 @@ which classes apart), `phar prepare-data`, `phar train` rgb/skeleton/audio with 
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -265,3 +266,29 @@ def test_the_trained_checkpoints_load_without_being_trusted(pipeline):
         assert read_checkpoint(path)["state_dict"]
         last = (bundle / stream / "last_checkpoint").read_text().strip()
         assert "message_hub" in torch.load(last, map_location="cpu")  # weights_only by default
+
+
+def test_a_run_resumes_from_its_runner_checkpoint_without_trusting_it(pipeline, tmp_path):
+    """`phar train --resume` reads the last Runner checkpoint (message hub, optimizer and all)
+    through mmengine's own torch.load, weights_only by default: the allowlist is enough."""
+    import shutil
+
+    _, dataset, bundle = pipeline
+    work = tmp_path / "audio"
+    shutil.copytree(bundle / "audio", work)
+    last = (work / "last_checkpoint").read_text().strip()
+    (work / "last_checkpoint").write_text(str(work / Path(last).name))
+    epochs = int(Path(last).stem.split("_")[1])
+    before = set(work.iterdir())
+    from phar_cli.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-q", "train", "audio", str(dataset), "--small", "--work-dir", str(work),
+              "--device", "cpu", "--resume", "--epochs", str(epochs + 1)])
+    assert exit_info.value.code == 0
+    assert (work / f"epoch_{epochs + 1}.pth").is_file()
+    run, = [d for d in set(work.iterdir()) - before if d.is_dir()]  # the new run's log folder
+    lines = (run / "vis_data" / "scalars.json").read_text().splitlines()
+    logged = [orjson.loads(line) for line in lines if line.strip()]
+    trained = [entry["epoch"] for entry in logged if "epoch" in entry]
+    assert trained and set(trained) == {epochs + 1}  # went on from the checkpoint, not from scratch
