@@ -52,14 +52,13 @@ The renames are in LEGACY_CONVERSIONS; each is a no-op unless its old-layout key
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
 from phar_cli.errors import ModelLoadError
-from phar_cli.models.safe_load import read_checkpoint
+from phar_cli.models.safe_load import env_flag, read_checkpoint
 
 log = logging.getLogger("phar")
 STRICT_ENV = "PHAR_STRICT_CHECKPOINTS"  # `phar --strict-checkpoints`: refuse unexpected keys too
@@ -132,7 +131,7 @@ def _is_classifier(key: str) -> bool:
 
 def strict() -> bool:
     """Whether a checkpoint with keys its model does not use is refused (else: warned about)."""
-    return os.environ.get(STRICT_ENV, "").strip().lower() in ("1", "true", "yes")
+    return env_flag(STRICT_ENV)
 
 
 def load_weights(model: Any, path: str | Path, *, what: str) -> dict[str, Any]:

@@ -36,9 +36,14 @@ TRUST_ENV = "PHAR_TRUST_CHECKPOINTS"
 _GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
 
 
+def env_flag(name: str) -> bool:
+    """Whether the environment variable `name` is set to 1, true or yes."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
 def trusting() -> bool:
     """Whether the user opted in to loading checkpoints that can run code."""
-    return os.environ.get(TRUST_ENV, "").strip().lower() in ("1", "true", "yes")
+    return env_flag(TRUST_ENV)
 
 
 def _history_statistic(owner: Any, name: str) -> Any:
