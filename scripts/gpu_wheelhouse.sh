@@ -13,10 +13,14 @@
 # whose versions then also pin the resolution; default: $HAVE below, the lent H200's Python as read
 # there in 2026-11; --have /dev/null: nothing) are left out with all they need. So are the test
 # tools that bench_gpu.sh's tests do not use (mypy, 13 MB, and graphql-core): --extra REQ adds a
-# requirement. Idempotent: files already in DIR are reused. DIR must stay under
-# PHAR_WHEELHOUSE_MAX_MIB, default 52: it travels with the working tree (64 MiB in all, the
-# repository ~2 MiB), and what phar needs comes to 50.6 MiB in 2026-12, 39 MiB of it decord and
-# imageio-ffmpeg (their ffmpeg libraries and binary).
+# requirement. Idempotent: files already in DIR are reused (other versions of the same packages,
+# left by an earlier run, are removed). DIR must stay under PHAR_WHEELHOUSE_MAX_MIB, default 50: it
+# travels with the working tree (64 MiB in all, the repository ~2 MiB). imageio-ffmpeg 0.7.0
+# carries ffmpeg 7.0.2 (phar's shot-cut pass needs the scdet filter, ffmpeg 4.4+: 0.4.2-0.5.1
+# carry 4.2.2, 0.4.1 and older 4.1; 0.8's wheel, ffmpeg 9, is 68 MB); its wheel is stored again
+# with LZMA (29.5 -> 21.0 MB, the same files and RECORD; pip reads it through zipfile, so the
+# target's Python needs its lzma module). Measured 2026-12-04: DIR 44.9 MiB (50.6 with
+# imageio-ffmpeg 0.5.1 as it came), 33.0 MiB of it decord and imageio-ffmpeg.
 set -euo pipefail
 log() { printf '\033[1m[gpu-wheelhouse]\033[0m %s\n' "$*"; }
 
@@ -30,7 +34,7 @@ while [[ $# -gt 1 ]]; do
   shift 2
 done
 [[ $# == 1 && $1 != -* ]] || { sed -n '6p' "$0" >&2; exit 2; }
-DIR=$(realpath -m "$1") MAX_MIB="${PHAR_WHEELHOUSE_MAX_MIB:-52}"
+DIR=$(realpath -m "$1") MAX_MIB="${PHAR_WHEELHOUSE_MAX_MIB:-50}"
 [[ -z $HAVE_FILE ]] || HAVE_FILE=$(realpath "$HAVE_FILE")
 cd "$(dirname "$0")/.."
 HAVE="torch==2.11.0 numpy==2.5.2 torchvision triton cython ninja wheel packaging pyyaml pillow
@@ -63,7 +67,7 @@ project = tomllib.loads(Path("pyproject.toml").read_text())["project"]
 roots = ["setuptools>=77.0.3,<81", "wheel", "ninja", "numpy", "cython", "addict", "packaging",
          "pyyaml", "yapf", "pillow", "matplotlib", "scipy", "opencv-python-headless",
          "mmengine==0.10.7", "mmaction2==1.2.0", "mmdet==3.3.0", "importlib_metadata<10.2",
-         "json-tricks", "munkres", "imageio-ffmpeg==0.5.1",  # 0.5.1: 27 MB, 0.8: 68 MB
+         "json-tricks", "munkres", "imageio-ffmpeg==0.7.0",  # ffmpeg 7.0.2: see above
          *project["dependencies"],
          *[r for r in project["optional-dependencies"]["test"]
            if not r.startswith(("mypy", "graphql-core"))], *extra]
@@ -113,10 +117,43 @@ EOF
 
 # 3. The downloads: each wheel without deps, the two sources (pip reads their metadata: without
 #    build isolation, which would bring a setuptools without pkg_resources and no numpy).
+#    Other versions of these packages that an earlier run left go; a wheel that step 4 stored
+#    again is kept as it is (pip, finding its hash changed, would fetch it anew).
+"$WORK/venv/bin/python" - "$DIR" > "$WORK/download.txt" <<'EOF'
+import re, sys, zipfile
+from pathlib import Path
+folder = Path(sys.argv[1])
+def norm(name):
+    return re.sub(r"[-_.]+", "_", name).lower()
+pins = [line.split("==") for line in (folder / "requirements.txt").read_text().split()]
+wanted, kept = {norm(name): version for name, version in pins}, set()
+for whl in folder.glob("*.whl"):
+    name, version = whl.name.split("-")[:2]
+    if wanted.get(norm(name), version) != version:
+        whl.unlink()
+    elif zipfile.ZipFile(whl).infolist()[0].compress_type == zipfile.ZIP_LZMA:
+        kept.add(norm(name))
+print("\n".join(f"{name}=={version}" for name, version in pins if norm(name) not in kept))
+EOF
 log "downloading $(wc -l < "$DIR/requirements.txt") wheels and 2 sources into $DIR"
-"${PIP[@]}" download --no-deps "${TARGET[@]}" -d "$DIR" -r "$DIR/requirements.txt"
+"${PIP[@]}" download --no-deps "${TARGET[@]}" -d "$DIR" -r "$WORK/download.txt"
 "${PIP[@]}" download --no-deps --no-binary :all: --no-build-isolation -d "$DIR" \
   mmcv==2.1.0 xtcocotools==1.14.3
+
+# 4. imageio-ffmpeg's wheel stored again with LZMA: its static ffmpeg (80 MB) deflated is 29.5 MB.
+"$WORK/venv/bin/python" - "$DIR"/imageio_ffmpeg-*.whl <<'EOF'
+import os, sys, zipfile
+for whl in filter(os.path.isfile, sys.argv[1:]):  # none where the target has it (--have)
+    with zipfile.ZipFile(whl) as z:
+        if z.infolist()[0].compress_type == zipfile.ZIP_LZMA:
+            continue
+        with zipfile.ZipFile(whl + ".tmp", "w") as out:
+            for info in z.infolist():
+                out.writestr(info, z.read(info), compress_type=zipfile.ZIP_LZMA)
+    with zipfile.ZipFile(whl + ".tmp") as z:
+        assert z.testzip() is None, f"{whl}: stored again, it no longer reads back"
+    os.replace(whl + ".tmp", whl)
+EOF
 size=$(du -sm "$DIR" | cut -f1)
 log "$DIR: $(ls "$DIR" | wc -l) files, $size MiB"
 if (( size > MAX_MIB )); then
