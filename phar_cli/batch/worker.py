@@ -82,6 +82,11 @@ class Worker:
         options = for_device(options)  # the profile's presets for this worker's device
         if options.threads is None:  # the Engine sets them; the user's --threads comes first
             options = dataclasses.replace(options, threads=self.setup.threads)
+        if options.decode_workers is None and self.setup.threads:  # this worker's share of cores
+            from phar_cli.media.window_frames import auto_decode_workers
+
+            options = dataclasses.replace(options,
+                                          decode_workers=auto_decode_workers(self.setup.threads))
         return Engine(options).load()
 
 

@@ -4,10 +4,12 @@ seed's gates and fusing the scores. Every command (and a batch runner holding on
 videos) goes through `Engine.analyse`.
 
 Where the time goes (docs/performance.md has the figures): the models. So the models run on the
-calling thread one batch after another, and everything else is kept off their path: a decode
-thread reads and pre-processes the windows ahead of them (bounded, so memory does not grow with
-the video), the audio is streamed from one ffmpeg pipe, and the skeleton's det/pose inputs are
-prepared on a helper thread one chunk ahead of each forward.
+calling thread one batch after another, each batch taken across windows, and everything else is
+kept off their path: several decoders read runs of windows in parallel and a thread
+pre-processes them ahead of the models (bounded, so memory does not grow with the video;
+`media/window_frames.py`), the audio is streamed from one ffmpeg pipe, and the skeleton's
+det/pose inputs are prepared on a helper thread one chunk ahead of each forward, a forward
+taking frames (then people) from a group of windows (`core/skeleton.group_poses`).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from phar_cli.core.predictions import Analysis, Scores, VideoMeta, WindowPredict
 from phar_cli.core.options import defaults, options, reference_options
 from phar_cli.core.profiles import DEFAULT_PROFILE, check_profile
 from phar_cli.core.refine import RefineOptions, refine
-from phar_cli.core.skeleton import window_poses
+from phar_cli.core.skeleton import group_poses, pose_groups
 from phar_cli.core.windows import plan_strided, plan_windows
 from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_POSE_BACKEND, STREAMS
 from phar_cli.errors import InvalidOption, PharError, UsageError
@@ -66,7 +68,9 @@ class EngineOptions:
     det_score_thr: float = _D["det_score_thr"]
     pose_backend: str = DEFAULT_POSE_BACKEND  # the skeleton's front end (models/pose_backends.py)
     max_people: int = _D["max_people"]
-    batch_size: int = _D["batch_size"]
+    batch_size: int | None = _D["batch_size"]   # None: from the device (models/batching.py)
+    frame_batch: int | None = _D["frame_batch"]
+    decode_workers: int | None = _D["decode_workers"]  # None: media/window_frames.py's
     prefetch: int = _D["prefetch"]
     # Speed options. The defaults give the reference scores; docs/performance.md measures each.
     threads: int | None = _D["threads"]
@@ -156,6 +160,11 @@ class Engine:
             import torch
 
             torch.set_num_threads(options.threads)
+        from phar_cli.media.window_frames import auto_decode_workers
+        from phar_cli.models.batching import window_batch
+
+        self.batch_size = options.batch_size or window_batch(self.device)
+        self.decode_workers = options.decode_workers or auto_decode_workers()
         self._models: dict[str, Any] = {}
         self._readers: dict[int | None, Any] = {}
         self._eye: str | None = None  # the stereo layout of the video being analysed
@@ -177,7 +186,7 @@ class Engine:
                 self._models[name] = load_pose_estimator(
                     o.pose_backend, o.models, self.device, det_score_thr=o.det_score_thr,
                     det_size=o.det_size, det_proposals=o.det_proposals, precision=o.precision,
-                    preprocess=o.preprocess)
+                    preprocess=o.preprocess, batch_size=o.frame_batch)
             else:
                 from phar_cli.models.recognizer import Recognizer
 
@@ -233,7 +242,7 @@ class Engine:
         if self._eye:
             log.info("%s: stereo VR (%s), the %s eye is analysed", path, self._eye,
                      "left" if self._eye == "sbs" else "top")
-        self._readers = {}  # one open reader per decode size, for the grid and every extra window
+        self._readers = {}  # the decoders at each size, for the grid and every extra window
         try:
             windows = self._windows(path, info, spans, progress, gated)
             extra: list[WindowPrediction] = []
@@ -284,11 +293,12 @@ class Engine:
         return windows
 
     def _reader(self, path: str, info: Any, short_side: int | None) -> Any:
-        from phar_cli.media.decode import FrameReader
+        """The parallel decoders of this video at one size (kept for the extra windows)."""
+        from phar_cli.media.window_frames import WindowFrames
 
         if short_side not in self._readers:
-            self._readers[short_side] = FrameReader(path, short_side=short_side, info=info,
-                                                    eye=self._eye)
+            self._readers[short_side] = WindowFrames(path, short_side=short_side, info=info,
+                                                     eye=self._eye, workers=self.decode_workers)
         return self._readers[short_side]
 
     def describe(self, planned: bool = True) -> dict[str, Any]:
@@ -330,11 +340,14 @@ class Engine:
         rec = self.model("rgb")
         reader = self._reader(path, info, rec.short_side)
 
+        requests = []
+        for i, span in enumerate(spans):
+            start, end = window_frame_range(span, info.fps, info.frame_count)
+            sample = rec.sample(end - start)
+            requests.append(((i, sample), sample["frame_inds"] + start))
+
         def samples() -> Iterator[tuple[int, dict[str, Any]]]:  # on the decode thread
-            for i, span in enumerate(spans):
-                start, end = window_frame_range(span, info.fps, info.frame_count)
-                sample = rec.sample(end - start)
-                frames = reader.frames(sample["frame_inds"] + start)
+            for (i, sample), frames in reader.frames(requests):
                 yield i, rec.prepare(with_frames(sample, frames))
 
         return self._predict("rgb", rec, self._ahead(samples()), len(spans), progress)
@@ -351,30 +364,39 @@ class Engine:
         reader = self._reader(path, info, None)
         gates = self.options.gates
 
-        def decoded() -> Iterator[tuple[int, int, int, dict[str, Any], np.ndarray, np.ndarray]]:
-            for i in wanted:  # on the decode thread
-                start, end = window_frame_range(spans[i], info.fps, info.frame_count)
-                sample = rec.sample(end - start)
-                # Detection and pose run only on the frames PoseC3D samples.
-                unique = np.unique(sample["frame_inds"])
-                yield i, start, end, sample, unique, reader.frames(unique + start)
+        requests = []
+        for i in wanted:
+            start, end = window_frame_range(spans[i], info.fps, info.frame_count)
+            sample = rec.sample(end - start)
+            # Detection and pose run only on the frames PoseC3D samples.
+            unique = np.unique(sample["frame_inds"])
+            requests.append(((i, end - start, sample, unique), unique + start))
 
         def samples(pool: ThreadPoolExecutor) -> Iterator[tuple[int, Future]]:
-            # A window of full-size frames is large: one is decoded ahead, not a batch.
-            for n, (i, start, end, sample, unique, frames) in enumerate(
-                    prefetch(decoded(), min(self.options.prefetch, 1))):
-                keypoints, scores = window_poses(estimator, frames, unique, pool,
-                                                 max_people=self.options.max_people,
-                                                 det_every=self.options.det_every,
-                                                 pose_every=self.options.pose_every)
-                quality = pose_quality(scores, gates.pose_score_thr)
-                extras[i]["pose_quality"] = round(quality, 4)
-                extras[i]["people"] = int(keypoints.shape[0])
-                progress("poses", n + 1, len(wanted))
-                if keypoints.shape[0] == 0 or (gated and quality < gates.correct_rate):
-                    continue
-                with_poses(sample, keypoints, scores, unique, end - start, frames.shape[1:3])
-                yield i, pool.submit(rec.prepare, sample)  # heatmaps while the next window runs
+            # Windows grouped so the front end gets full batches; full-size frames are large,
+            # so a group is bounded in bytes as the decoders' chunks are.
+            done = 0
+            every = max(self.options.det_every, self.options.pose_every)  # frames a find
+            frames_wanted = int(getattr(estimator, "batch_size", 1)) * every
+            for group in pose_groups(reader.frames(requests), frames_wanted,
+                                     reader.in_flight_bytes // 2):
+                people = group_poses(estimator, [(frames, unique) for (_, _, _, unique), frames
+                                                 in group], pool,
+                                     max_people=self.options.max_people,
+                                     det_every=self.options.det_every,
+                                     pose_every=self.options.pose_every)
+                for ((i, length, sample, unique), frames), (keypoints, scores) in zip(group,
+                                                                                       people):
+                    quality = pose_quality(scores, gates.pose_score_thr)
+                    extras[i]["pose_quality"] = round(quality, 4)
+                    extras[i]["people"] = int(keypoints.shape[0])
+                    done += 1
+                    progress("poses", done, len(wanted))
+                    if keypoints.shape[0] == 0 or (gated and quality < gates.correct_rate):
+                        continue
+                    with_poses(sample, keypoints, scores, unique, length, frames.shape[1:3])
+                    # heatmaps while the next window runs
+                    yield i, pool.submit(rec.prepare, sample)
 
         with ThreadPoolExecutor(1, thread_name_prefix="phar-prepare") as pool:
             return self._predict("skeleton", rec, samples(pool), len(wanted), progress)
@@ -417,7 +439,7 @@ class Engine:
         """`items` made on the decode thread, a batch and more ahead of the model (small windows:
         the model should never wait for the next batch)."""
         depth = self.options.prefetch
-        return prefetch(items, max(depth, self.options.batch_size) if depth > 0 else 0)
+        return prefetch(items, max(depth, self.batch_size) if depth > 0 else 0)
 
     def _predict(self, stream: str, rec: Any, items: Iterable[tuple[int, Any]],
                  total: int, progress: Progress) -> dict[int, Scores]:
@@ -434,7 +456,7 @@ class Engine:
 
         for item in items:
             batch.append(item)
-            if len(batch) >= self.options.batch_size:
+            if len(batch) >= self.batch_size:
                 flush()
         if batch:
             flush()

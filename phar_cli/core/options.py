@@ -105,10 +105,19 @@ class AnalysisOptions(TypedDict, total=False):
     det_score_thr: Annotated[float, Option(
         DEFAULT_DET_SCORE_THR, "Person detection score threshold (the seed's training setting).",
         FUSION)]
-    batch_size: Annotated[int, Option(
-        4, "Windows per model batch.", changes_scores=False, min=1)]
+    batch_size: Annotated[int | None, Option(
+        None, "Windows per TimeSformer, PoseC3D and audio batch (default: from the device: 4 on "
+        "a CPU, up to 16 on a GPU by its free memory).", SPEED, changes_scores=False, min=1)]
+    frame_batch: Annotated[int | None, Option(
+        None, "Frames (or people) per person-detector and pose forward, taken from several "
+        "windows (default: from the device: 16 on a CPU, up to 64 on a GPU by its free memory).",
+        SPEED, changes_scores=False, min=1)]
+    decode_workers: Annotated[int | None, Option(
+        None, "Video decoders working at once, each on its own run of windows (default: half "
+        "the cores, at most 8).", SPEED, changes_scores=False, min=1)]
     prefetch: Annotated[int, Option(
-        2, "Windows decoded ahead of the models (0: no overlap).",
+        2, "Windows pre-processed ahead of the models on a thread of their own (0: on the "
+        "models' thread; the decoders still read ahead).",
         flag="--num-processes", changes_scores=False, min=0)]
     threads: Annotated[int | None, Option(
         None, "Torch threads for the models (default: torch's, one per core).", SPEED,

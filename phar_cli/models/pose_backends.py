@@ -49,7 +49,7 @@ def needs_model_files(backend: str) -> bool:
 def load_pose_estimator(backend: str, files: dict[str, Any], device: str, *,
                         det_score_thr: float = DEFAULT_DET_SCORE_THR, det_size: int | None = None,
                         det_proposals: int | None = None, precision: str = "fp32",
-                        preprocess: str = DEFAULT_PREPROCESS) -> Any:
+                        preprocess: str = DEFAULT_PREPROCESS, batch_size: int | None = None) -> Any:
     """A callable frames (N, H, W, 3) -> one `FramePoses` per frame.
 
     `files` holds `ModelFiles` by manifest name: det and pose for mmpose, rtmo-s (or -m, -l)
@@ -57,8 +57,12 @@ def load_pose_estimator(backend: str, files: dict[str, Any], device: str, *,
     callers that resolve only the two-stage files). `det_score_thr` is the person score a box
     needs (RTMO's person score for RTMO); `det_size` the detector's input short side (RTMO's
     square input size, a multiple of 32); `det_proposals` applies to the two-stage detector only;
-    `preprocess` where resizing and cropping run (`device_prep.PREPROCESS`).
+    `preprocess` where resizing and cropping run (`device_prep.PREPROCESS`); `batch_size` the
+    frames (or people) per forward (default: `batching.frame_batch`).
     """
+    from phar_cli.models.batching import frame_batch
+
+    batch_size = batch_size or frame_batch(device)
     names = pose_model_names(backend)
     if not names:
         from phar_cli.synthetic.marker_poses import MarkerPoseEstimator
@@ -72,13 +76,15 @@ def load_pose_estimator(backend: str, files: dict[str, Any], device: str, *,
                                                  f"(mmpose), not {backend}")
         config, checkpoint = _files(files, backend)
         return RTMOEstimator(config, checkpoint, device, score_thr=det_score_thr,
-                             input_size=det_size, precision=precision, preprocess=preprocess)
+                             input_size=det_size, precision=precision, preprocess=preprocess,
+                             batch_size=batch_size)
     from phar_cli.models.poses import PoseEstimator
 
     det, pose = files["det"], files["pose"]
     return PoseEstimator(det.config, det.checkpoint, pose.config, pose.checkpoint, device,
                          det_score_thr=det_score_thr, det_size=det_size,
-                         det_proposals=det_proposals, precision=precision, preprocess=preprocess)
+                         det_proposals=det_proposals, precision=precision, preprocess=preprocess,
+                         batch_size=batch_size)
 
 
 def _files(files: dict[str, Any], name: str) -> tuple[Any, Any]:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from phar_cli.core.people import track_people
-from phar_cli.core.skeleton import chunked, pose_positions, window_poses
+from phar_cli.core.people import detection_positions, track_people
+from phar_cli.core.skeleton import (chunked, group_poses, pose_groups, pose_positions,
+                                   window_poses)
 
 
 @dataclass
@@ -201,3 +202,63 @@ def test_chunked_prepares_each_chunk_once_in_order(pool):
         [1, 11, 21, 31, 41, 51, 61]
     assert prepared == [[0, 1, 2], [3, 4, 5], [6]]
     assert chunked(pool, prepare, lambda xs: xs, [], 3) == []
+
+
+class BatchRecording(CountingEstimator):
+    """The counting stand-in, recording how many items each forward got."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.det_batches: list[int] = []
+        self.pose_batches: list[int] = []
+
+    def det_forward(self, inputs):
+        self.det_batches.append(len(inputs))
+        return super().det_forward(inputs)
+
+    def pose_forward(self, inputs):
+        self.pose_batches.append(len(inputs))
+        return super().pose_forward(inputs)
+
+
+def window_frames(start: int, n: int) -> np.ndarray:
+    """n frames numbered from `start` (each window's frames are distinct)."""
+    frames = frames_numbered(n)
+    frames[:, 0, 0, 0] += start
+    return frames
+
+
+@pytest.mark.parametrize("speed", [{}, {"det_every": 2, "pose_every": 3}])
+def test_windows_grouped_fill_each_forward_and_keep_their_own_people(pool, speed):
+    windows = [(window_frames(10 * w, n), range(n)) for w, n in enumerate((5, 7, 3))]
+    alone = [window_poses(CountingEstimator(people=3, batch_size=4), f, t, pool, max_people=2,
+                          **speed) for f, t in windows]
+    est = BatchRecording(people=3, batch_size=4)
+    grouped = group_poses(est, windows, pool, max_people=2, **speed)
+    for (kp, sc), (ref_kp, ref_sc) in zip(grouped, alone):
+        np.testing.assert_array_equal(kp, ref_kp)
+        np.testing.assert_array_equal(sc, ref_sc)
+    # full batches across window boundaries: only the last forward of each model is short
+    detected = sum(len(detection_positions(len(f), speed.get("det_every", 1)))
+                   for f, _ in windows)
+    assert est.det_batches == [4] * (detected // 4) + [detected % 4] * (detected % 4 > 0)
+    assert all(b == 4 for b in est.pose_batches[:-1]) and len(est.pose_batches) > 1
+
+
+def test_a_one_step_backend_grouped_matches_each_window_alone(pool):
+    windows = [(window_frames(10 * w, n), range(n)) for w, n in enumerate((4, 6))]
+    alone = [window_poses(OneStepCounting(people=2), f, t, pool, pose_every=2) for f, t in windows]
+    est = OneStepCounting(people=2)
+    grouped = group_poses(est, windows, pool, pose_every=2)
+    for (kp, sc), (ref_kp, ref_sc) in zip(grouped, alone):
+        np.testing.assert_array_equal(kp, ref_kp)
+        np.testing.assert_array_equal(sc, ref_sc)
+    assert est.seen == [0, 2, 3, 10, 12, 14, 15]
+
+
+def test_pose_groups_gather_windows_until_a_batch_or_the_byte_limit():
+    windows = [(k, np.zeros((n, 2, 2, 3), np.uint8)) for k, n in enumerate((3, 3, 3, 10, 2))]
+    keys = lambda groups: [[k for k, _ in g] for g in groups]  # noqa: E731
+    assert keys(pose_groups(windows, 6, 10**9)) == [[0, 1], [2, 3], [4]]
+    assert keys(pose_groups(windows, 100, 6 * 12)) == [[0, 1], [2], [3], [4]]
+    assert keys(pose_groups(windows, 1, 10**9)) == [[0], [1], [2], [3], [4]]
