@@ -284,7 +284,9 @@ def _video_poses(layout: DatasetLayout, key: str, path: Path, info: Any,
     poses: dict[int, Any] = {}
     for i in range(0, len(needed), POSE_CHUNK):
         chunk = needed[i:i + POSE_CHUNK]
-        for frame, result in zip(chunk, estimator(reader.frames(chunk))):
+        frames = reader.frames(chunk)
+        reader.park()  # no decoding ahead into memory while the pose model runs
+        for frame, result in zip(chunk, estimator(frames)):
             poses[frame] = result
     _write_pose_cache(cache_path, poses, backend)
     return poses

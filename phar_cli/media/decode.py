@@ -70,6 +70,15 @@ class FrameReader:
             return batch
         return np.ascontiguousarray(batch[:, :self.eye_height, :self.eye_width])
 
+    def park(self) -> None:
+        """Stop decoding ahead: between reads decord's decoder thread goes on decoding frames
+        into memory (a second of waiting on 1080p: gigabytes; dmlc/decord#208). Call it when the
+        reader will wait; the next read seeks to its frames."""
+        try:
+            self._reader.seek(0)
+        except Exception as ex:
+            raise VideoOpenError(f"{self.path}: seeking failed ({_short(ex)})") from ex
+
     def _upright(self, batch: np.ndarray) -> np.ndarray:
         """A decord that returns coded (unrotated) frames gets them turned here."""
         if batch.shape[1:3] == (self.height, self.width):

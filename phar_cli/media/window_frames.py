@@ -122,6 +122,7 @@ class WindowFrames:
         try:
             out = [reader.frames(idx) for _, idx in part]
         finally:
+            reader.park()  # idle until the next chunk: no decoding ahead into memory
             self._idle.put(reader)
         with self._lock:
             self.frames_decoded += sum(len(f) for f in out)

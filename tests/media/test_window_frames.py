@@ -87,3 +87,24 @@ def test_the_frames_in_flight_are_a_share_of_the_ram_within_bounds():
     assert in_flight_budget(24 * 2**30) == 24 * 2**30 // 32
     assert in_flight_budget(2**30) == 256 * 2**20
     assert in_flight_budget(1024 * 2**30) == 4 * 2**30
+
+
+def test_a_parked_reader_stops_decoding_ahead_into_memory(tmp_path):
+    """decord goes on decoding after a read (dmlc/decord#208): 1080p frames piling up while the
+    models run. Parked, the reader decodes nothing more, and reads the same frames after."""
+    import time
+
+    video = make_video(tmp_path / "hd.mp4", segments=[Scene(8, "blue", "circle", None)],
+                       fps=30, size=(1920, 1080), audio=False)
+
+    def rss_mib() -> int:
+        status = open("/proc/self/status").read()
+        return int(status.split("VmRSS:")[1].split()[0]) // 1024
+
+    reader = FrameReader(video)
+    first = reader.frames([0, 10])
+    reader.park()
+    before = rss_mib()
+    time.sleep(1.5)  # unparked, decord fills this with ~200 MiB of frames a tenth of a second
+    assert rss_mib() - before < 150
+    assert np.array_equal(reader.frames([0, 10]), first)
