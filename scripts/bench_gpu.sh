@@ -133,6 +133,7 @@ run() {  # name, time limit (s), bench_pipeline options...
 run reference 270 --stages decode,model,whole
 run fast_bf16 100 --stages decode,model,whole --profile fast --precision bf16
 run fast_fp16 80 --stages whole --profile fast --precision fp16
+run fast_bf16_10min 150 --stages whole --profile fast --precision bf16 --seconds 600
 
 # 4. One JSON.
 mkdir -p "$(dirname "$OUT")"
@@ -144,7 +145,7 @@ rc, seconds = (work / "tests.rc").read_text().split()
 report = {"tests": {"exit_code": int(rc), "seconds": int(seconds),
                     "summary": (work / "tests.txt").read_text().strip().splitlines()[-1:]},
           "runs": {}}
-for name in ("reference", "fast_bf16", "fast_fp16"):
+for name in ("reference", "fast_bf16", "fast_fp16", "fast_bf16_10min"):
     run = {"exit_code": int((work / f"{name}.rc").read_text())}
     path = work / f"{name}.json"
     if path.is_file():
@@ -155,7 +156,11 @@ for name in ("reference", "fast_bf16", "fast_fp16"):
                    x_real_time={k[len("x_real_time_"):]: v for k, v in r.items()
                                 if k.startswith("x_real_time_")},
                    seconds=data["seconds"], gpu_peak_mib=data.get("gpu_peak_mib"),
-                   cpu_share=data["cpu_share"], counts=data["counts"])
+                   cpu_share=data["cpu_share"], counts=data["counts"],
+                   whole_over_decode_plus_model=r.get("whole_over_decode_plus_model"),
+                   gpu_busy_share_whole=data.get("gpu_busy_share_whole"),
+                   decode_frames_per_s=data.get("decode_frames_per_s"),
+                   models=data.get("models"))
     else:
         run["log_tail"] = (work / f"{name}.txt").read_text().strip().splitlines()[-5:]
     report["runs"][name] = run

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import resource
 import sys
@@ -92,7 +93,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="skip running the first window once before the stages")
     p.add_argument("--people", type=int, default=2, help="detections kept per frame (default 2)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="windows per recognizer forward (default: the device's)")
+    p.add_argument("--frame-batch", type=int, default=None,
+                   help="frames per detector/pose forward (default: the device's)")
+    p.add_argument("--decode-workers", type=int, default=None,
+                   help="decoders at once in the runs (default: half the cores, at most 8)")
+    p.add_argument("--decode-scaling", default=None,
+                   help="comma-separated worker counts the decode stage also measures frames/s "
+                        "for (default: 1, 2, 4, ... up to the cores)")
     p.add_argument("--prefetch", type=int, default=2)
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--det-size", type=int, default=None)
@@ -231,7 +240,8 @@ def build_engine(files: dict, args: argparse.Namespace):
         checkpoints={n: f.checkpoint for n, f in files.items()},
         label_maps={n: f.labels for n, f in files.items() if f.labels},
         pose_score_thr=0.0, correct_rate=0.0, loudness=-1000.0,  # every stream on every window
-        batch_size=args.batch_size, prefetch=args.prefetch, threads=args.threads,
+        batch_size=args.batch_size, frame_batch=args.frame_batch,
+        decode_workers=args.decode_workers, prefetch=args.prefetch, threads=args.threads,
         det_size=args.det_size, det_proposals=args.det_proposals, det_every=args.det_every,
         pose_every=args.pose_every, precision=args.precision, pose_backend=args.pose_backend,
         skeleton_clips=args.skeleton_clips, rgb_views=args.rgb_views, preprocess=args.preprocess,
@@ -272,7 +282,8 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace, files: dict) ->
                     "ffmpeg": stages.ffmpeg_version(), "load_average_start": stages.load_average()},
         "video": {"seconds": info.duration, "width": info.width, "height": info.height,
                   "fps": float(info.fps), "audio": info.has_audio},
-        "options": {"configs": args.configs, "people": args.people, "batch_size": args.batch_size,
+        "options": {"configs": args.configs, "people": args.people,
+                    "batch_size": engine.batch_size, "decode_workers": engine.decode_workers,
                     "prefetch": args.prefetch, "threads": args.threads,
                     "det_size": engine.options.det_size, "det_proposals": args.det_proposals,
                     "det_every": args.det_every, "pose_every": engine.options.pose_every,
@@ -301,13 +312,18 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace, files: dict) ->
                 sec["decode"] = sum(parts.values())
             elif stage == "model":
                 parts = stages.model_only(engine, video)
-                report["counts"]["pose_boxes"] = int(parts.pop("count.pose_boxes", 0))
-                report["counts"]["pose_frames"] = int(parts.pop("count.pose_frames", 0))
+                counts = {k.removeprefix("count."): int(parts.pop(k))
+                          for k in [k for k in parts if k.startswith("count.")]}
+                report["counts"].update(counts)
                 sec.update(parts)
                 sec["model"] = sum(v for k, v in parts.items() if k.startswith("model."))
+                report["models"] = model_rates(engine, parts, counts)
             elif stage == "whole":
-                parts, analysis = stages.whole(engine, video)
+                with stages.GpuBusy(engine) as busy:
+                    parts, analysis = stages.whole(engine, video)
                 sec.update(parts)
+                if busy.seconds is not None:
+                    report["gpu_busy_share_whole"] = round(busy.seconds / parts["whole"], 3)
                 report["streams_ran"] = {
                     s: sum(s in w.used for w in analysis.windows) for s in engine.options.streams}
                 report["counts"]["windows"] = len(analysis.windows)
@@ -323,6 +339,9 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace, files: dict) ->
         if cuda:
             torch.cuda.synchronize()
             report["gpu_peak_mib"][stage] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        if stage == "decode":  # apart from the stage's time: frames/s by number of workers
+            report["decode_frames_per_s"] = stages.decode_scaling(
+                engine, video, worker_counts(args.decode_scaling))
         used, wall = cpu_seconds() - cpu_before, time.perf_counter() - wall_before
         report["cpu_seconds"][stage] = round(used, 2)
         report["cpu_share"][stage] = round(used / max(wall, 1e-9), 3)
@@ -331,6 +350,37 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace, files: dict) ->
     report["machine"]["load_average_end"] = stages.load_average()
     report["ratios"] = ratios(sec, info.duration)
     return report
+
+
+def worker_counts(given: str | None) -> list[int]:
+    """The decode worker counts to compare: the given ones, else 1, 2, 4, ... up to the cores."""
+    if given:
+        return [int(v) for v in given.split(",") if v.strip()]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    counts, n = [], 1
+    while n < (cores or 1):
+        counts.append(n)
+        n *= 2
+    return counts + [cores or 1]
+
+
+MODEL_COUNTS = {"rgb": ("rgb", "windows"), "skeleton": ("skeleton", "windows"),
+                "audio": ("audio", "windows"), "poses": ("pose_frames", "frames"),
+                "det": ("det_frames", "frames"), "pose": ("pose_boxes", "people")}
+
+
+def model_rates(engine, seconds: dict, counts: dict) -> dict:
+    """Each model's items/s in the model stage and the batch it was given."""
+    out = {}
+    for name, (count, unit) in MODEL_COUNTS.items():
+        took = seconds.get(f"model.{name}")
+        if not took or not counts.get(count):
+            continue
+        batch = (engine.batch_size if name in ("rgb", "skeleton", "audio")
+                 else getattr(engine.model("poses"), "batch_size", None))
+        out[name] = {unit: counts[count], "seconds": round(took, 3),
+                     f"{unit}_per_s": round(counts[count] / took, 2), "batch_size": batch}
+    return out
 
 
 def cpu_seconds() -> float:
@@ -398,6 +448,14 @@ def print_report(r: dict) -> None:
                                                   for k, val in r["peak_rss_mib"].items()))
     print("CPU share per stage (CPU s / wall s): " + ", ".join(
         f"{k} {val:.2f}" for k, val in r["cpu_share"].items()))
+    for workers, streams in r.get("decode_frames_per_s", {}).items():
+        print(f"decode with {workers} worker(s): " + ", ".join(
+            f"{s} {v['frames_per_s']:.0f} frames/s" for s, v in streams.items()))
+    for name, m in r.get("models", {}).items():
+        unit = next(k for k in m if k.endswith("_per_s"))
+        print(f"model {name}: {m[unit]:.2f} {unit.replace('_per_s', '')}/s, batch {m['batch_size']}")
+    if "gpu_busy_share_whole" in r:
+        print(f"GPU busy share, whole (CUDA events over wall time): {r['gpu_busy_share_whole']}")
     if "gpu_peak_mib" in r:
         print("peak GPU memory MiB per stage: " + ", ".join(
             f"{k} {val:.0f}" for k, val in r["gpu_peak_mib"].items()))

@@ -25,10 +25,11 @@ import numpy as np
 
 from phar_cli.core.engine import Engine
 from phar_cli.models.recognizer import audio_params, with_frames, with_poses
-from phar_cli.core.skeleton import window_poses
+from phar_cli.core.skeleton import group_poses, pose_groups
 from phar_cli.core.windows import plan_windows
 from phar_cli.media.audio import integrated_loudness, log_mel, window_waveforms
 from phar_cli.media.decode import FrameReader, window_frame_range
+from phar_cli.media.window_frames import WindowFrames
 from phar_cli.media.ffmpeg import run_ffmpeg
 from phar_cli.media.probe import probe
 
@@ -93,7 +94,9 @@ class TimedEstimator:
 
     def det_forward(self, inputs):
         with self._t("model.det"):
-            return self._e.det_forward(inputs)
+            out = self._e.det_forward(inputs)
+        self._t.seconds["count.det_frames"] += len(inputs)
+        return out
 
     def pose_inputs(self, frames, items):
         with self._t("prep"):
@@ -125,7 +128,7 @@ class TimedOneStep:
 
 
 def timed_estimator(estimator: Any, timers: Timers) -> Any:
-    """The pose backend wrapped so `window_poses` takes the same path through it, timed."""
+    """The pose backend wrapped so `group_poses` takes the same path through it, timed."""
     if hasattr(estimator, "det_forward"):
         return TimedEstimator(estimator, timers)
     if hasattr(estimator, "frame_forward"):
@@ -137,29 +140,94 @@ def timed_estimator(estimator: Any, timers: Timers) -> Any:
     return call
 
 
+FORWARDS = ("forward", "frame_forward", "det_forward", "pose_forward")
+
+
+class GpuBusy:
+    """The GPU's time in the models' forwards during a block: a CUDA event pair recorded around
+    each forward on the current stream, summed after the block (so an upper bound: a forward's
+    own CPU-side gaps count as busy). `seconds` is None off CUDA."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seconds: float | None = None
+        self._events: list[tuple[Any, Any]] = []
+        self._patched: list[tuple[Any, str]] = []
+
+    def __enter__(self) -> "GpuBusy":
+        if not self.engine.device.startswith("cuda"):
+            return self
+        names = list(stream_names(self.engine))
+        if "skeleton" in names:
+            names.append("poses")
+        for name in names:
+            model = self.engine.model(name)
+            for method in FORWARDS:
+                if hasattr(model, method):
+                    setattr(model, method, self._timed(getattr(model, method)))
+                    self._patched.append((model, method))
+        return self
+
+    def _timed(self, forward: Callable[..., Any]) -> Callable[..., Any]:
+        import torch
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            try:
+                return forward(*args, **kwargs)
+            finally:
+                end.record()
+                self._events.append((start, end))
+        return timed
+
+    def __exit__(self, *exc: Any) -> None:
+        for model, method in self._patched:
+            delattr(model, method)  # the instance attribute: the class's method shows again
+        if self._patched:
+            import torch
+
+            torch.cuda.synchronize()
+            self.seconds = sum(a.elapsed_time(b) for a, b in self._events) / 1000.0
+
+
 def stream_names(engine: Engine) -> tuple[str, ...]:
     return engine.options.streams
 
 
+def frame_requests(engine: Engine, info: Any, spans: list, stream: str) -> list:
+    """(window, frame indices) of every window, as the engine asks its decoders for them: RGB's
+    sampled frames, the skeleton's unique sampled frames (the pose front end's)."""
+    rec = engine.model(stream)
+    out = []
+    for i, span in enumerate(spans):
+        start, end = window_frame_range(span, info.fps, info.frame_count)
+        sample = rec.sample(end - start)
+        indices = sample["frame_inds"] if stream == "rgb" else np.unique(sample["frame_inds"])
+        out.append(((i, sample, end - start), indices + start))
+    return out
+
+
+def window_frames(engine: Engine, video: str, info: Any, stream: str,
+                  workers: int | None = None) -> WindowFrames:
+    """The engine's parallel decoders of one stream's frames (RGB at the model's short side,
+    the skeleton's at full size)."""
+    short_side = engine.model("rgb").short_side if stream == "rgb" else None
+    return WindowFrames(video, short_side=short_side, info=info, eye=None,
+                        workers=workers or engine.decode_workers)
+
+
 def decode_only(engine: Engine, video: str) -> dict[str, float]:
-    """The frames and audio features the streams need, nothing else."""
+    """The frames and audio features the streams need, nothing else, with the engine's decoders."""
     info, timers = probe(video), Timers()
     spans = plan_windows(info.duration, engine.options.subclip_len)
     streams = stream_names(engine)
-    if "rgb" in streams:
-        rec = engine.model("rgb")
-        with timers("decode.rgb"):
-            reader = FrameReader(video, short_side=rec.short_side, info=info)
-            for span in spans:
-                start, end = window_frame_range(span, info.fps, info.frame_count)
-                reader.frames(rec.sample(end - start)["frame_inds"] + start)
-    if "skeleton" in streams:
-        rec = engine.model("skeleton")
-        with timers("decode.skeleton"):
-            reader = FrameReader(video, info=info)
-            for span in spans:
-                start, end = window_frame_range(span, info.fps, info.frame_count)
-                reader.frames(np.unique(rec.sample(end - start)["frame_inds"]) + start)
+    for stream in ("rgb", "skeleton"):
+        if stream in streams:
+            with timers(f"decode.{stream}"):
+                requests = frame_requests(engine, info, spans, stream)
+                for _ in window_frames(engine, video, info, stream).frames(requests):
+                    pass
     if "audio" in streams and info.has_audio:
         params = audio_params(engine.model("audio"))
         with timers("decode.audio"):
@@ -169,12 +237,34 @@ def decode_only(engine: Engine, video: str) -> dict[str, float]:
     return dict(timers.seconds)
 
 
+def decode_scaling(engine: Engine, video: str, worker_counts: list[int]) -> dict[str, dict]:
+    """Frames/s the decoders hand over, per stream and per number of workers (each count on the
+    same windows, one after the other)."""
+    info = probe(video)
+    spans = plan_windows(info.duration, engine.options.subclip_len)
+    out: dict[str, dict] = {}
+    for stream in ("rgb", "skeleton"):
+        if stream not in stream_names(engine):
+            continue
+        requests = frame_requests(engine, info, spans, stream)
+        for workers in worker_counts:
+            decoder = window_frames(engine, video, info, stream, workers)
+            started = time.perf_counter()
+            for _ in decoder.frames(requests):
+                pass
+            seconds = time.perf_counter() - started
+            out.setdefault(str(workers), {})[stream] = {
+                "frames": decoder.frames_decoded, "seconds": round(seconds, 3),
+                "frames_per_s": round(decoder.frames_decoded / max(seconds, 1e-9), 1)}
+    return out
+
+
 def model_only(engine: Engine, video: str) -> dict[str, float]:
     """The whole run's forward passes on inputs made beforehand (untimed for `model.*`)."""
     info, timers = probe(video), Timers()
     o = engine.options
     spans = plan_windows(info.duration, o.subclip_len)
-    batch = o.batch_size
+    batch = engine.batch_size
     serial = Serial()
 
     def run_batches(name: str, rec: Any, items: Iterator[Any]) -> None:
@@ -184,10 +274,12 @@ def model_only(engine: Engine, video: str) -> dict[str, float]:
             if len(pending) == batch:
                 with timers(f"model.{name}"):
                     rec.forward(pending)
+                timers.seconds[f"count.{name}"] += len(pending)
                 pending = []
         if pending:
             with timers(f"model.{name}"):
                 rec.forward(pending)
+            timers.seconds[f"count.{name}"] += len(pending)
 
     def prepared(rec: Any, samples: Iterator[dict[str, Any]]) -> Iterator[Any]:
         for sample in samples:
@@ -197,32 +289,34 @@ def model_only(engine: Engine, video: str) -> dict[str, float]:
 
     if "rgb" in o.streams:
         rec = engine.model("rgb")
-        reader = FrameReader(video, short_side=rec.short_side, info=info)
+        decoder = window_frames(engine, video, info, "rgb")
 
         def rgb_samples() -> Iterator[dict[str, Any]]:
-            for span in spans:
-                start, end = window_frame_range(span, info.fps, info.frame_count)
-                sample = rec.sample(end - start)
-                yield with_frames(sample, reader.frames(sample["frame_inds"] + start))
+            for (_, sample, _), frames in decoder.frames(frame_requests(engine, info, spans,
+                                                                        "rgb")):
+                yield with_frames(sample, frames)
         run_batches("rgb", rec, prepared(rec, rgb_samples()))
     if "skeleton" in o.streams:
         rec = engine.model("skeleton")
         estimator = timed_estimator(engine.model("poses"), timers)
-        reader = FrameReader(video, info=info)
+        decoder = window_frames(engine, video, info, "skeleton")
+        wanted = max(o.det_every, o.pose_every) * int(getattr(estimator, "batch_size", 1))
 
         def skeleton_samples() -> Iterator[dict[str, Any]]:
-            for span in spans:
-                start, end = window_frame_range(span, info.fps, info.frame_count)
-                sample = rec.sample(end - start)
-                unique = np.unique(sample["frame_inds"])
-                frames = reader.frames(unique + start)
+            # the engine's groups of windows through the front end (decoded as they are needed:
+            # full-size frames of a whole video would not fit in memory)
+            for group in pose_groups(decoder.frames(frame_requests(engine, info, spans,
+                                                                   "skeleton")),
+                                     wanted, decoder.in_flight_bytes // 2):
                 # det/pose inputs count as prep, their forwards as model (tracking: neither)
-                kp, sc = window_poses(estimator, frames, unique, serial,
-                                      max_people=o.max_people, det_every=o.det_every,
-                                      pose_every=o.pose_every)
-                if kp.shape[0] == 0:
-                    continue
-                yield with_poses(sample, kp, sc, unique, end - start, frames.shape[1:3])
+                people = group_poses(estimator, [(f, np.unique(s["frame_inds"]))
+                                                 for (_, s, _), f in group], serial,
+                                     max_people=o.max_people, det_every=o.det_every,
+                                     pose_every=o.pose_every)
+                for ((_, sample, length), frames), (kp, sc) in zip(group, people):
+                    if kp.shape[0]:
+                        yield with_poses(sample, kp, sc, np.unique(sample["frame_inds"]),
+                                         length, frames.shape[1:3])
         run_batches("skeleton", rec, prepared(rec, skeleton_samples()))
     if "audio" in o.streams and info.has_audio:
         rec = engine.model("audio")
