@@ -28,6 +28,8 @@ from phar_cli.core.profiles import DEFAULT_PROFILE, PROFILES
 from phar_cli.core.refine import RefineOptions
 from phar_cli.defaults import (DEFAULT_DET_SCORE_THR, DEFAULT_SUBCLIP_LEN, MIN_LAST_WINDOW,
                                MODEL_NAMES, STREAMS)
+from phar_cli.media.window_frames import MAX_AUTO_WORKERS
+from phar_cli.models.batching import CPU_FRAMES, CPU_WINDOWS, GPU_FRAMES, GPU_WINDOWS
 from phar_cli.models.device_prep import DEFAULT_PREPROCESS
 
 PathLike = str | os.PathLike[str]
@@ -106,15 +108,16 @@ class AnalysisOptions(TypedDict, total=False):
         DEFAULT_DET_SCORE_THR, "Person detection score threshold (the seed's training setting).",
         FUSION)]
     batch_size: Annotated[int | None, Option(
-        None, "Windows per TimeSformer, PoseC3D and audio batch (default: from the device: 4 on "
-        "a CPU, up to 16 on a GPU by its free memory).", SPEED, changes_scores=False, min=1)]
+        None, f"Windows per TimeSformer, PoseC3D and audio batch (default: from the device: "
+        f"{CPU_WINDOWS} on a CPU, up to {GPU_WINDOWS} on a GPU by its free memory).", SPEED,
+        changes_scores=False, min=1)]
     frame_batch: Annotated[int | None, Option(
-        None, "Frames (or people) per person-detector and pose forward, taken from several "
-        "windows (default: from the device: 16 on a CPU, up to 64 on a GPU by its free memory).",
-        SPEED, changes_scores=False, min=1)]
+        None, f"Frames (or people) per person-detector and pose forward, taken from several "
+        f"windows (default: from the device: {CPU_FRAMES} on a CPU, up to {GPU_FRAMES} on a GPU "
+        "by its free memory).", SPEED, changes_scores=False, min=1)]
     decode_workers: Annotated[int | None, Option(
-        None, "Video decoders working at once, each on its own run of windows (default: half "
-        "the cores, at most 8).", SPEED, changes_scores=False, min=1)]
+        None, f"Video decoders working at once, each on its own run of windows (default: half "
+        f"the cores, at most {MAX_AUTO_WORKERS}).", SPEED, changes_scores=False, min=1)]
     prefetch: Annotated[int, Option(
         2, "Windows pre-processed ahead of the models on a thread of their own (0: on the "
         "models' thread; the decoders still read ahead).",
