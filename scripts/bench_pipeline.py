@@ -35,6 +35,7 @@ import math
 import os
 import platform
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,14 +57,16 @@ CONFIGS = {
 RTMO = {name: f"pose/{name}.py" for name in ("rtmo-s", "rtmo-m", "rtmo-l")}  # the same in both
 LABELS = {"rgb": "annotations.txt", "skeleton": "annotations_pose.txt",
           "audio": "annotations_audio.txt"}
-STAGES = ("decode", "model", "whole", "seed")
+STAGES = ("decode", "model", "whole", "ungated", "seed")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="phar-bench-") as tmp:
         tmp = Path(tmp)
-        video = args.video or make_video(tmp / "bench.mp4", args)
+        video = args.video or (
+            half_ordinary_video(args.half_ordinary, tmp / "half.mp4", args.seconds / 2)
+            if args.half_ordinary else make_video(tmp / "bench.mp4", args))
         rtmo = args.pose_backend or ("rtmo-s" if args.profile == "fast" else "mmpose")
         files = random_bundle(tmp / "models", args.configs, args.people, (rtmo,))
         engine = build_engine(files, args)
@@ -83,6 +86,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--no-audio", action="store_true", help="a video without an audio track")
     p.add_argument("--video", type=Path, help="use this video instead of generating one")
+    p.add_argument("--half-ordinary", type=Path, metavar="FOOTAGE",
+                   help="the video: --seconds/2 of this ordinary footage, then as long a flat "
+                        "colour the content model is unsure of (the content gate's case)")
+    p.add_argument("--content", choices=("auto", "on", "off"), default="auto",
+                   help="the content stream (auto: as phar decides; the random bundle's "
+                        "prototype label maps have no background class, so on where installed)")
     p.add_argument("--configs", choices=tuple(CONFIGS), default="small")
     p.add_argument("--stages", default=",".join(STAGES),
                    help="comma-separated: " + ",".join(STAGES))
@@ -153,6 +162,28 @@ def make_video(path: Path, args: argparse.Namespace) -> Path:
     write(path, segments=scenes, fps=args.fps, size=(width, height), audio=not args.no_audio)
     print(f"video: {args.seconds:g} s {width}x{height} {args.fps:g} fps, written in "
           f"{time.perf_counter() - started:.1f} s")
+    return path
+
+
+# A flat colour open_nsfw scores about 0.5, inside its uncertain band (0.2 to 0.8): the gate
+# never skips it, and it is never content-free. An abstract field: no imagery.
+UNCERTAIN_COLOUR = "0xA58782"  # RGB (165, 135, 130)
+
+
+def half_ordinary_video(footage: Path, path: Path, seconds: float, fps: float = 25.0) -> Path:
+    """`seconds` of ordinary real footage, then as long a flat field of UNCERTAIN_COLOUR, at
+    the footage's size, without sound: a video the content gate can skip half of."""
+    from phar_cli.media.ffmpeg import ffmpeg_cmd
+    from phar_cli.media.probe import probe
+
+    info = probe(footage)
+    size = f"{info.width}x{info.height}"
+    graph = (f"[0:v]trim=duration={seconds},fps={fps},setpts=PTS-STARTPTS,format=yuv420p[a];"
+             f"color=c={UNCERTAIN_COLOUR}:s={size}:r={fps}:d={seconds},format=yuv420p[b];"
+             "[a][b]concat=n=2:v=1:a=0[v]")
+    subprocess.run(ffmpeg_cmd(["-y", "-loglevel", "error", "-i", str(footage),
+                               "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264",
+                               "-preset", "veryfast", "-crf", "18", str(path)]), check=True)
     return path
 
 
@@ -245,11 +276,14 @@ def build_engine(files: dict, args: argparse.Namespace):
         det_size=args.det_size, det_proposals=args.det_proposals, det_every=args.det_every,
         pose_every=args.pose_every, precision=args.precision, pose_backend=args.pose_backend,
         skeleton_clips=args.skeleton_clips, rgb_views=args.rgb_views, preprocess=args.preprocess,
-        profile=args.profile, refine=False)  # the grid: the same windows as the seed-style path
+        profile=args.profile, refine=False,
+        content={"auto": None, "on": True, "off": False}[args.content])  # the grid: the same windows as the seed-style path
     started = time.perf_counter()
     engine.load()
+    o = engine.options
     print(f"models loaded in {time.perf_counter() - started:.1f} s on {engine.device} "
-          f"({args.profile} profile: {engine.options.pose_backend} poses)")
+          f"({args.profile} profile: {o.pose_backend} poses; content stream "
+          f"{'on' if o.content else 'off'}{', gate on' if o.content and o.content_gate else ''})")
     return engine
 
 
@@ -290,7 +324,9 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace, files: dict) ->
                     "precision": engine.options.precision, "profile": args.profile,
                     "pose_backend": engine.options.pose_backend,
                     "skeleton_clips": engine.options.skeleton_clips,
-                    "rgb_views": engine.options.rgb_views, "preprocess": args.preprocess},
+                    "rgb_views": engine.options.rgb_views, "preprocess": args.preprocess,
+                    "content": engine.options.content,
+                    "content_gate": engine.options.content and engine.options.content_gate},
         "seconds": {}, "peak_rss_mib": {}, "counts": {}, "cpu_seconds": {}, "cpu_share": {},
     }
     cuda = engine.device.startswith("cuda")
@@ -327,10 +363,23 @@ def run(engine, video: str, tmp: Path, args: argparse.Namespace, files: dict) ->
                 report["streams_ran"] = {
                     s: sum(s in w.used for w in analysis.windows) for s in engine.options.streams}
                 report["counts"]["windows"] = len(analysis.windows)
+                report["counts"]["skipped_by_content_gate"] = sum(
+                    w.measures.get("skipped") == "content" for w in analysis.windows)
+                if analysis.content is not None and parts.get("stream.content"):
+                    frames = len(analysis.content.scores)
+                    report["counts"]["content_frames"] = frames
+                    report["content_frames_per_s"] = round(frames / parts["stream.content"], 2)
                 if args.predictions:
                     args.predictions.write_bytes(analysis.to_json())
                 if args.reference:
                     report["vs_reference"] = score_difference(args.reference, analysis)
+            elif stage == "ungated":  # the whole run again, every window to the action models
+                if not engine.options.content:
+                    print("   (no content stream: nothing to gate)")
+                    continue
+                with stages.without_content_gate(engine):
+                    parts, _ = stages.whole(engine, video)
+                sec["ungated"] = parts["whole"]
             else:
                 seed = stages.seed_style(reference_engine(engine, files, args), video,
                                          tmp / "seed", args.seed_style_windows)
@@ -395,10 +444,14 @@ def ratios(sec: dict, duration: float) -> dict:
         out["whole_over_decode_plus_model"] = sec["whole"] / (sec["decode"] + sec["model"])
     if {"whole", "seed"} <= sec.keys():
         out["seed_over_whole"] = sec["seed"] / sec["whole"]
-    for name in ("whole", "seed", "model"):
+    if {"whole", "ungated"} <= sec.keys():
+        out["ungated_over_whole"] = sec["ungated"] / sec["whole"]
+    if sec.get("stream.content") and sec.get("whole"):
+        out["content_share_of_whole"] = sec["stream.content"] / sec["whole"]
+    for name in ("whole", "ungated", "seed", "model"):
         if sec.get(name):
             out[f"x_real_time_{name}"] = duration / sec[name]
-    for stream in ("rgb", "skeleton", "audio"):
+    for stream in ("content", "rgb", "skeleton", "audio"):
         if sec.get(f"stream.{stream}"):
             out[f"x_real_time_{stream}_stream"] = duration / sec[f"stream.{stream}"]
     return {k: round(v, 3) for k, v in out.items()}
@@ -454,6 +507,9 @@ def print_report(r: dict) -> None:
     for name, m in r.get("models", {}).items():
         unit = next(k for k in m if k.endswith("_per_s"))
         print(f"model {name}: {m[unit]:.2f} {unit.replace('_per_s', '')}/s, batch {m['batch_size']}")
+    if "content_frames_per_s" in r:
+        print(f"content stream: {r['content_frames_per_s']:.1f} frames/s; windows the gate "
+              f"skipped: {r['counts']['skipped_by_content_gate']} of {r['counts']['windows']}")
     if "gpu_busy_share_whole" in r:
         print(f"GPU busy share, whole (CUDA events over wall time): {r['gpu_busy_share_whole']}")
     if "gpu_peak_mib" in r:

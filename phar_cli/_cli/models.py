@@ -27,7 +27,8 @@ def _entries(names: list[str] | None) -> list[Any]:
 def models_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with URLs) for machines.")] = False,
 ) -> None:
-    """The bundle's model files, and whether each is present in $PHAR_HOME/models.
+    """The bundle's model files, and whether each is present in $PHAR_HOME/models; and the
+    content model, which a package ships (nothing to download).
 
     Example: phar models list --json
     """
@@ -42,7 +43,8 @@ def models_list(
         rows.append({"name": e.name, "file": e.file, "present": path.is_file(),
                      "size": path.stat().st_size if path.is_file() else e.size,
                      "sha256": e.sha256, "sha256_prefix": e.sha256_prefix, "url": e.url,
-                     "path": str(path)})
+                     "path": str(path), "license": e.license, "source": e.source})
+    rows.append(_content_row())
     if as_json:
         sys.stdout.write(orjson.dumps({"home": str(home), "models": rows}).decode() + "\n")
         return
@@ -55,7 +57,21 @@ def models_list(
         table.add_row(r["name"], r["file"], "yes" if r["present"] else "no",
                       f"{r['size'] / 1e6:.1f} MB" if r["size"] else "?", digest)
     out.print(table)
+    content = rows[-1]
+    out.print(f"content: {content['description']}; licence: {content['license']}; source: "
+              f"{content['source']}", highlight=False, markup=False, soft_wrap=True)
 
+
+def _content_row() -> dict[str, Any]:
+    """The content model as a row of the list: where its package keeps it, if installed."""
+    from phar_cli.models import content
+
+    path = content.model_file()
+    return {"name": content.NAME, "file": str(path) if path else content.PACKAGE,
+            "present": path is not None, "size": path.stat().st_size if path else None,
+            "sha256": content.model_sha256(), "sha256_prefix": None, "url": None,
+            "path": str(path) if path else None, "license": content.LICENSE,
+            "source": content.SOURCE, "description": content.MODEL}
 
 @app.command("verify", cls=Command)
 def models_verify(names: Annotated[Optional[list[str]], typer.Argument(help="Models to check (default: all).")] = None) -> None:

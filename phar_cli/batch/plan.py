@@ -25,7 +25,8 @@ import orjson
 from phar_cli.batch.catalog import Catalog, VideoRow
 from phar_cli.batch.inputs import BatchInput
 from phar_cli.batch.outputs import OutputOptions, outputs_present
-from phar_cli.core.engine import LEGACY_VALUES, SCORE_CHANGING_SPEED_OPTIONS, EngineOptions
+from phar_cli.core.engine import (CONTENT_SETTINGS, LEGACY_VALUES, SCORE_CHANGING_SPEED_OPTIONS,
+                                  EngineOptions)
 from phar_cli.core.options import speed_only
 from phar_cli.models.download import sha256_file
 
@@ -82,13 +83,15 @@ def head_tail_hash(path: str | os.PathLike[str]) -> str:
 
 def analysis_identity(options: EngineOptions) -> tuple[str, str, dict[str, Any]]:
     """(hash, JSON, model paths) of what decides an analysis' result: every engine option but
-    the speed ones, and each model file by content (configs and label maps whole, checkpoints by
+    the speed ones (the content stream's settings only where it runs: whether it runs is
+    resolved before, from the models and the install), and each model file by content (configs and label maps whole, checkpoints by
     name, size and head/tail hash), so moving $PHAR_HOME does not redo a library."""
     data: dict[str, Any] = {}
     for f in dataclasses.fields(options):
         value = getattr(options, f.name)
         if f.name in _NOT_IDENTITY or f.name in options.from_profile or (
-                f.name in _IDENTITY_WHEN_SET and value == _IDENTITY_WHEN_SET[f.name]):
+                f.name in _IDENTITY_WHEN_SET and value == _IDENTITY_WHEN_SET[f.name]) or (
+                f.name in CONTENT_SETTINGS and not options.content):
             continue
         data[f.name] = _plain(value)
     models: dict[str, Any] = {}

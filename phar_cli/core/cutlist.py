@@ -1,7 +1,8 @@
 """What `phar filter` keeps: a decision per window, then Miles-Deep-style smoothing into ranges.
 
 Pure Python on an Analysis, so every rule is tested without media. The steps, in order:
-1. decide each window (`decide`): kept, or dropped with the reason;
+1. decide each window (`decide`): kept, or dropped with the reason; where the content stream
+   ran, the time it calls sexual is kept and its content-free time is not (`core/content.py`);
 2. join kept windows that touch into ranges. Time no window covers is dropped, except the tail
    after the last window (a remainder under the 2 s minimum window, never analysed), which
    goes with the last window;
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from phar_cli.core.content import Content
 from phar_cli.core.labels import canonical
 from phar_cli.core.predictions import Analysis, WindowPrediction
 from phar_cli.core.segments import Segment
@@ -26,6 +28,7 @@ from phar_cli.spans import SAME_TIME as EPS
 from phar_cli.spans import Span
 
 DEFAULT_NONSEXUAL = ("other", "miscellaneous", "non-sexual", DEFAULT_BACKGROUND)
+SEXUAL, FREE = "sexual", "free"  # what the content stream says of a piece's time
 
 
 @dataclass(frozen=True)
@@ -115,17 +118,26 @@ def check_labels(options: CutOptions, labels: list[str]) -> None:
                                       f"(labels: {', '.join(labels)})")
 
 
-def decide(window: WindowPrediction, options: CutOptions, background: str | None = None) -> Decision:
-    """Kept or dropped, and why; the analysis' `background` label counts as non-sexual."""
+def decide(window: WindowPrediction, options: CutOptions, background: str | None = None,
+           content: str | None = None) -> Decision:
+    """Kept or dropped, and why; the analysis' `background` label counts as non-sexual.
+    `content`: what the content stream says of the window's time, where it ran: 'sexual' time
+    is kept whatever the action models' score (only --keep and --drop still choose by label);
+    'free' time the timeline already labels background where the rule says so."""
     top = window.top
-    if top is None:
+    if top is None and content != SEXUAL:
         return Decision(window, False, "without scores")
-    label, score = top
+    label = top[0] if top else None
     if options.keep and label not in {canonical(x) for x in options.keep}:
         return Decision(window, False, "with a label not in --keep")
     if label in {canonical(x) for x in options.drop}:
         return Decision(window, False, f"with label {label} (--drop)")
+    if content == SEXUAL:
+        return Decision(window, True, "kept")
+    score = top[1] if top else 0.0
     if options.drop_nonsexual:
+        if content == FREE and label == background:
+            return Decision(window, False, "in content-free time (content stream)")
         if label in {canonical(x) for x in options.nonsexual} | {background}:
             return Decision(window, False, f"with label {label} (non-sexual)")
         if score < options.threshold:
@@ -133,12 +145,21 @@ def decide(window: WindowPrediction, options: CutOptions, background: str | None
     return Decision(window, True, "kept")
 
 
+def content_says(window: WindowPrediction, content: Content | None) -> str | None:
+    """'sexual' or 'free' for a piece of the timeline (split at the edges of content-free time),
+    None without a content stream."""
+    if content is None:
+        return None
+    return FREE if content.is_free((window.span.start + window.span.end) / 2) else SEXUAL
+
+
 def plan_cut(analysis: Analysis, options: CutOptions, duration: float | None = None) -> CutPlan:
     """Decide every part of the timeline (the windows, or their refined parts: see
     `core/timeline.py`) and smooth the kept ones into ranges (steps 1 to 5 above)."""
     duration = analysis.video.duration if duration is None else duration
     windows = timeline_of(analysis)
-    decisions = [decide(w, options, analysis.background) for w in windows]
+    decisions = [decide(w, options, analysis.background, content_says(w, analysis.content))
+                 for w in windows]
     pieces = [(_clip(d.window.span, duration), d.window) for d in decisions if d.kept]
     tail = duration - windows[-1].span.end if windows else 0.0
     if windows and decisions[-1].kept and 0 < tail < MIN_LAST_WINDOW + EPS:
@@ -181,7 +202,7 @@ def _range(group: list[Piece], span: Span) -> KeptRange:
     weighted = weight = covered = 0.0
     end = span.start
     for piece, window in group:
-        label, score = window.top  # kept windows always have one
+        label, score = window.top or ("-", 0.0)  # kept without scores: in sexual time
         seconds[label] += piece.duration
         weighted += score * piece.duration
         weight += piece.duration

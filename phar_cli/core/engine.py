@@ -10,6 +10,10 @@ pre-processes them ahead of the models (bounded, so memory does not grow with th
 `media/window_frames.py`), the audio is streamed from one ffmpeg pipe, and the skeleton's
 det/pose inputs are prepared on a helper thread one chunk ahead of each forward, a forward
 taking frames (then people) from a group of windows (`core/skeleton.group_poses`).
+
+Where the content stream runs (`core/content.py`), it goes first, over the whole video at one
+frame a second: its content-free time paints the timeline later, and with its gate the action
+models are given only the windows where some frame shows content.
 """
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from phar_cli.core.changes import BLOCK, Change, change_points
+from phar_cli.core.content import (Content, ContentOptions, content_of, gate_skips,
+                                   sample_times)
 from phar_cli.core.fusion import DEFAULT_RULE, DEFAULT_WEIGHTS, check_rule, fuse
 from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
 from phar_cli.core.labels import read_label_map
@@ -95,6 +101,14 @@ class EngineOptions:
     snap_to_cuts: float = _D["snap_to_cuts"]
     stride: float | None = _D["stride"]
     vr: str = _D["vr"]  # stereo VR frames: one eye analysed (media/vr.py)
+    # The content stream (core/content.py): resolved on or off by `engine_options`.
+    content: bool = False
+    content_fps: float = _D["content_fps"]
+    content_high: float = _D["content_high"]
+    content_low: float = _D["content_low"]
+    content_min_free: float = _D["content_min_free"]
+    content_overrides: str = _D["content_overrides"]
+    content_gate: bool = False    # (None in the table: the profile's)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.streams if s not in STREAMS]
@@ -123,6 +137,7 @@ class EngineOptions:
         check_vr(self.vr)
         check_profile(self.profile)
         RefineOptions(self.resolution, self.snap_to_cuts)  # checks them
+        self.content_settings  # checks them
         if self.stride is not None and not 0 < self.stride <= self.subclip_len:
             raise InvalidOption("stride", f"must be above 0 and at most the window length "
                                           f"({self.subclip_len:g} s), got {self.stride:g}")
@@ -133,6 +148,11 @@ class EngineOptions:
     @property
     def refinement(self) -> RefineOptions:
         return RefineOptions(self.resolution, self.snap_to_cuts)
+
+    @property
+    def content_settings(self) -> ContentOptions:
+        return ContentOptions(self.content_fps, self.content_high, self.content_low,
+                              self.content_min_free, self.content_gate, self.content_overrides)
 
 
 # The speed options that move scores (a little; docs/performance.md), with their reference values:
@@ -145,7 +165,9 @@ LEGACY_VALUES: dict[str, Any] = {"fusion_rule": "seed", "temperatures": {},
                                  "background": DEFAULT_BACKGROUND, "refine": False,
                                  "resolution": RefineOptions.resolution,
                                  "snap_to_cuts": RefineOptions.snap_to_cuts, "stride": None,
-                                 "vr": "auto", "profile": DEFAULT_PROFILE}
+                                 "vr": "auto", "profile": DEFAULT_PROFILE, "content": False}
+# The content stream's settings: part of an analysis' identity exactly when it runs.
+CONTENT_SETTINGS = tuple(f"content_{f.name}" for f in fields(ContentOptions))
 
 
 class Engine:
@@ -168,6 +190,7 @@ class Engine:
         self._models: dict[str, Any] = {}
         self._readers: dict[int | None, Any] = {}
         self._eye: str | None = None  # the stereo layout of the video being analysed
+        self._content: Content | None = None  # the content stream's, for the video analysed
         self.labels = {s: read_label_map(self._files(s).labels) for s in options.streams}
 
     def _files(self, name: str) -> ModelFiles:
@@ -177,10 +200,15 @@ class Engine:
             raise UsageError(f"no model files given for {name}") from ex
 
     def model(self, name: str) -> Any:
-        """The loaded model of a stream ('rgb', 'skeleton', 'audio') or 'poses' (its front end)."""
+        """The loaded model of a stream ('rgb', 'skeleton', 'audio', 'content') or 'poses' (the
+        skeleton's front end)."""
         if name not in self._models:
             o = self.options
-            if name == "poses":
+            if name == "content":
+                from phar_cli.models.content import ContentModel
+
+                self._models[name] = ContentModel(self.device, o.threads)
+            elif name == "poses":
                 from phar_cli.models.pose_backends import load_pose_estimator
 
                 self._models[name] = load_pose_estimator(
@@ -203,18 +231,15 @@ class Engine:
         problem shows up once, before any video is blamed for it."""
         for stream in self.options.streams:
             self.model(stream)
+        if self.options.content:
+            self.model("content")
         if "skeleton" in self.options.streams:
             self.model("poses")
         return self
 
     @property
     def analysis_labels(self) -> list[str]:
-        if "rgb" in self.labels:
-            return self.labels["rgb"]
-        merged: list[str] = []
-        for stream in self.options.streams:
-            merged += [lab for lab in self.labels[stream] if lab not in merged]
-        return merged
+        return analysis_labels(self.labels, self.options.streams)
 
     def analyse(self, path: str | Path, progress: Progress | None = None, *,
                 spans: list[Span] | None = None, gated: bool = True,
@@ -244,6 +269,10 @@ class Engine:
                      "left" if self._eye == "sbs" else "top")
         self._readers = {}  # the decoders at each size, for the grid and every extra window
         try:
+            if o.content:
+                if "rgb" in o.streams:  # a broken model is told before the content pass runs
+                    self.model("rgb")
+                self._content = self._run_content(path, info, progress)
             windows = self._windows(path, info, spans, progress, gated)
             extra: list[WindowPrediction] = []
             cuts: list[float] = []
@@ -254,31 +283,40 @@ class Engine:
                                duration=info.duration, window_len=o.subclip_len,
                                options=o.refinement, changes=changes,
                                progress=lambda n: progress("refine", n, n))
+            content = self._content
         finally:
-            self._readers = {}
+            self._readers, self._content = {}, None
         video = VideoMeta(path, info.duration, float(info.fps), info.width, info.height)
         config = self.describe(planned)
         if self._eye:
             config["vr"] = self._eye
-        return Analysis(video, self.analysis_labels, windows, config, extra=extra, cuts=cuts,
-                        changes=[c.time for c in changes])
+        labels = self.analysis_labels
+        if content is not None and o.background not in labels:
+            labels = labels + [o.background]  # the content stream's "nothing happens"
+        return Analysis(video, labels, windows, config, extra=extra, cuts=cuts,
+                        changes=[c.time for c in changes], content=content)
 
     def _windows(self, path: str, info: Any, spans: list[Span], progress: Progress,
                  gated: bool) -> list[WindowPrediction]:
-        """Every stream on `spans` (gated as the seed gated them), fused."""
+        """Every stream on `spans` (gated as the seed gated them), fused; with the content gate,
+        windows without content are skipped (`core/content.py`)."""
         streams = self.options.streams
         per_stream: dict[str, dict[int, Scores]] = {s: {} for s in streams}
         extras: list[dict[str, Any]] = [{} for _ in spans]
+        skipped = {i: peak for i, span in enumerate(spans)
+                   if self._content is not None
+                   and (peak := gate_skips(span, self._content)) is not None}
+        active = [i for i in range(len(spans)) if i not in skipped]
         if "rgb" in streams:
-            per_stream["rgb"] = self._run_rgb(path, info, spans, progress)
+            per_stream["rgb"] = self._run_rgb(path, info, spans, active, progress)
         rgb = per_stream.get("rgb", {})
         if "skeleton" in streams:
-            wanted = [i for i in range(len(spans)) if not gated or i not in rgb
+            wanted = [i for i in active if not gated or i not in rgb
                       or skeleton_wanted(rgb[i], self.labels["skeleton"], self.options.gates)]
             per_stream["skeleton"] = self._run_skeleton(path, info, spans, wanted, extras, progress,
                                                         gated)
         if "audio" in streams and info.has_audio:
-            wanted = [i for i in range(len(spans)) if not gated or i not in rgb
+            wanted = [i for i in active if not gated or i not in rgb
                       or audio_wanted(rgb[i], self.labels["audio"], self.options.gates)]
             per_stream["audio"] = self._run_audio(path, info, spans, wanted, rgb, extras, progress,
                                                   gated)
@@ -286,6 +324,11 @@ class Engine:
             log.info("%s has no audio stream: the audio stream is skipped", path)
         windows = []
         for i, span in enumerate(spans):
+            if i in skipped:  # no sexual content all through: the action models never saw it
+                windows.append(WindowPrediction(
+                    span, [(self.options.background, round(1.0 - skipped[i], 6))],
+                    measures={"skipped": "content", "content_max": round(skipped[i], 6)}))
+                continue
             scores = {s: per_stream[s][i] for s in streams if i in per_stream[s]}
             fused = fuse(self.analysis_labels, scores, self.options.weights,
                          rule=self.options.fusion_rule, temperatures=self.options.temperatures)
@@ -318,7 +361,7 @@ class Engine:
             out["profile"] = o.profile
         if o.temperatures:
             out["calibration"] = {"temperature": dict(o.temperatures)}
-        if o.background in self.analysis_labels:
+        if o.background in self.analysis_labels or o.content:  # the models', or the content's
             out["background"] = o.background
         if o.stride:
             out["stride"] = o.stride
@@ -333,15 +376,38 @@ class Engine:
 
     # -- streams ------------------------------------------------------------------------------
 
-    def _run_rgb(self, path, info, spans, progress) -> dict[int, Scores]:
+    def _run_content(self, path: str, info: Any, progress: Progress) -> Content:
+        """open_nsfw on one frame every 1/fps seconds, decoded at the model's input size from
+        the decoders the other streams share, in runs of frames (`models/content.py`)."""
+        from phar_cli.models.content import BATCH, INPUT_SHORT_SIDE, PREPARE_THREADS
+
+        settings = self.options.content_settings
+        model = self.model("content")
+        reader = self._reader(path, info, INPUT_SHORT_SIDE)
+        times = sample_times(info.duration, settings.fps)
+        rate = float(info.fps)
+        frames = np.minimum([int(t * rate) for t in times], max(info.frame_count - 1, 0))
+        requests = [(s, frames[s:s + BATCH]) for s in range(0, len(frames), BATCH)]
+        scores: list[float] = []
+        with ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="phar-content") as pool:
+            for _, batch in reader.frames(requests):
+                scores += model.scores(batch, pool=pool).tolist()
+                progress("content", len(scores), len(times))
+        know = self.options.background in self.analysis_labels
+        return content_of(times, scores, info.duration, settings, models_know_background=know)
+
+    def _run_rgb(self, path, info, spans, wanted, progress) -> dict[int, Scores]:
         from phar_cli.media.decode import window_frame_range
         from phar_cli.models.recognizer import with_frames
 
+        if not wanted:
+            return {}
         rec = self.model("rgb")
         reader = self._reader(path, info, rec.short_side)
 
         requests = []
-        for i, span in enumerate(spans):
+        for i in wanted:
+            span = spans[i]
             start, end = window_frame_range(span, info.fps, info.frame_count)
             sample = rec.sample(end - start)
             requests.append(((i, sample), sample["frame_inds"] + start))
@@ -350,7 +416,7 @@ class Engine:
             for (i, sample), frames in reader.frames(requests):
                 yield i, rec.prepare(with_frames(sample, frames))
 
-        return self._predict("rgb", rec, self._ahead(samples()), len(spans), progress)
+        return self._predict("rgb", rec, self._ahead(samples()), len(wanted), progress)
 
     def _run_skeleton(self, path, info, spans, wanted, extras, progress,
                       gated=True) -> dict[int, Scores]:
@@ -462,6 +528,16 @@ class Engine:
             flush()
         progress(stream, total, total)
         return out
+
+
+def analysis_labels(labels: dict[str, list[str]], streams: Iterable[str]) -> list[str]:
+    """An analysis' labels: the RGB model's, else every stream's in stream order."""
+    if "rgb" in labels:
+        return labels["rgb"]
+    merged: list[str] = []
+    for stream in streams:
+        merged += [lab for lab in labels[stream] if lab not in merged]
+    return merged
 
 
 def _silent(step: str, done: int, total: int) -> None:

@@ -7,6 +7,7 @@ here (`import phar_cli as phar` exports it).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -14,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
-from phar_cli.core.engine import Engine, EngineOptions
+from phar_cli.core.engine import Engine, EngineOptions, analysis_labels
 from phar_cli.core.fusion import DEFAULT_RULE, FusionSettings, parse_weights, read_fusion
 from phar_cli.core.gates import GateOptions, parse_loudness
+from phar_cli.core.labels import read_label_map
 from phar_cli.core.options import AnalysisOptions, defaults, option_table
 from phar_cli.core.predictions import Analysis, check_describes, load_predictions
 from phar_cli.core.profiles import DEFAULT_PROFILE, check_profile, profile_options
@@ -37,7 +39,7 @@ PathLike = str | os.PathLike[str]
 _GATE_FIELDS = {f.name for f in fields(GateOptions)} - {"loudness_thr", "per_class_loudness"}
 # The table's options that EngineOptions takes as they are (the rest are resolved here).
 _PLAIN = (set(option_table()) & {f.name for f in fields(EngineOptions)}) - {
-    "streams", "weights", "pose_backend", "fusion_rule"}
+    "streams", "weights", "pose_backend", "fusion_rule", "content"}
 
 
 def engine_options(bundle: PathLike | Bundle | None = None,
@@ -105,7 +107,32 @@ def engine_options(bundle: PathLike | Bundle | None = None,
                            background=bundle.background if bundle else DEFAULT_BACKGROUND,
                            from_profile=tuple(from_profile))
     result.models = resolve_models(streams, overrides, backend)
+    result.content = content_runs(o["content"], result)
     return result
+
+
+def content_runs(wanted: bool | None, options: EngineOptions) -> bool:
+    """Whether the content stream runs: as asked, else where the action models have no
+    background class and its package is installed (core/content.py)."""
+    from phar_cli.models.content import content_available, require_content
+
+    if wanted is not None:
+        if wanted:
+            require_content()
+        return wanted
+    labels = {s: read_label_map(options.models[s].labels) for s in options.streams}
+    if options.background in analysis_labels(labels, options.streams):
+        return False
+    if not content_available():
+        _say_no_content()
+        return False
+    return True
+
+
+@functools.cache
+def _say_no_content() -> None:
+    log.info("the content stream is not installed (pip install 'phar[content]'): time without "
+             "sexual content is not told apart")
 
 
 def for_device(options: EngineOptions, device: str | None = None) -> EngineOptions:

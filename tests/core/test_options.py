@@ -130,6 +130,11 @@ def test_the_fast_profile_fills_only_what_was_not_given(files):
     assert options.skeleton_clips == 3 and options.pose_backend == "markers"
     assert "skeleton_clips" not in options.from_profile and "rgb_views" in options.from_profile
     assert options.rgb_views == 1 and options.pose_every == 2
+    assert options.content_gate and "content_gate" in options.from_profile
+    assert not engine_options(None, device="cpu", profile="fast", content_gate=False,
+                              **files).content_gate
+    assert not engine_options(None, device="cpu", streams="rgb,audio",
+                              **files).content_gate  # the reference profile
 
 
 def test_for_device_makes_the_gpu_presets_from_cpu_checked_options(fake_gpu, files):

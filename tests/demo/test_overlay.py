@@ -99,9 +99,9 @@ def test_where_the_models_see_nothing_the_card_says_so_and_the_strip_is_bare():
     texts = []
     original = overlay._render_card
 
-    def capture(window):
+    def capture(window, content=None):
         texts.append(window.top[0] if window else None)
-        return original(window)
+        return original(window, content)
 
     overlay._render_card = capture
     cards = {}

@@ -3,8 +3,6 @@ shot each, people walking without sound, a diver with sound, a few seconds of sp
 no cut and no change of sound or picture in them, and analyses them end to end."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import orjson
 import pytest
@@ -13,20 +11,8 @@ from phar_cli.core.changes import BLOCK, change_points
 from phar_cli.media.audio import sound_blocks
 from phar_cli.media.probe import probe
 from phar_cli.media.scenes import scan_picture
-from tests.conftest import run_phar
-
-FOOTAGE = Path(os.environ.get("PHAR_FOOTAGE") or
-               Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "phar/footage")
-PACKAGES = {"vtest.avi": "opencv-doc", "diver.mov": "pd-extendedview", "movie.avi": "kphotoalbum"}
-
-
-def footage(name: str) -> Path:
-    path = FOOTAGE / name
-    if not path.is_file():
-        pytest.skip(f"{path}: not fetched (scripts/fetch_footage.sh takes it from Debian's "
-                    f"{PACKAGES[name]} package)")
-    return path
-
+from tests.conftest import FOOTAGE_PACKAGES as PACKAGES
+from tests.conftest import footage, run_phar
 
 @pytest.mark.parametrize("name", list(PACKAGES))
 def test_one_shot_of_real_footage_has_no_cut_and_no_change(name):

