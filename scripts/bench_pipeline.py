@@ -276,8 +276,8 @@ def build_engine(files: dict, args: argparse.Namespace):
         det_size=args.det_size, det_proposals=args.det_proposals, det_every=args.det_every,
         pose_every=args.pose_every, precision=args.precision, pose_backend=args.pose_backend,
         skeleton_clips=args.skeleton_clips, rgb_views=args.rgb_views, preprocess=args.preprocess,
-        profile=args.profile, refine=False,
-        content={"auto": None, "on": True, "off": False}[args.content])  # the grid: the same windows as the seed-style path
+        profile=args.profile, refine=False,  # the grid: the same windows as the seed-style path
+        content={"auto": None, "on": True, "off": False}[args.content])
     started = time.perf_counter()
     engine.load()
     o = engine.options

@@ -73,6 +73,7 @@ def _content_row() -> dict[str, Any]:
             "path": str(path) if path else None, "license": content.LICENSE,
             "source": content.SOURCE, "description": content.MODEL}
 
+
 @app.command("verify", cls=Command)
 def models_verify(names: Annotated[Optional[list[str]], typer.Argument(help="Models to check (default: all).")] = None) -> None:
     """Which model files are present and sound (sha256 checked where one is published).

@@ -84,8 +84,9 @@ def head_tail_hash(path: str | os.PathLike[str]) -> str:
 def analysis_identity(options: EngineOptions) -> tuple[str, str, dict[str, Any]]:
     """(hash, JSON, model paths) of what decides an analysis' result: every engine option but
     the speed ones (the content stream's settings only where it runs: whether it runs is
-    resolved before, from the models and the install), and each model file by content (configs and label maps whole, checkpoints by
-    name, size and head/tail hash), so moving $PHAR_HOME does not redo a library."""
+    resolved before, from the models and the install), and each model file by content (configs
+    and label maps whole, checkpoints by name, size and head/tail hash), so moving $PHAR_HOME
+    does not redo a library."""
     data: dict[str, Any] = {}
     for f in dataclasses.fields(options):
         value = getattr(options, f.name)

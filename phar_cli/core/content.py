@@ -75,7 +75,7 @@ class Content:
     model: str = "open_nsfw"
 
     def is_free(self, t: float) -> bool:
-        k = bisect.bisect_right([s.start for s in self.free], t) - 1
+        k = bisect.bisect_right(self.free, t, key=lambda s: s.start) - 1
         return k >= 0 and t < self.free[k].end
 
     def score_at(self, t: float) -> float | None:

