@@ -41,6 +41,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time `__getattr_
     from phar_cli.outputs.cut_video import write_cut as write_cut
     from phar_cli.outputs.demo_video import DemoOptions as DemoOptions
     from phar_cli.outputs.demo_video import write_demo as write_demo
+    from phar_cli.similarity.recommend import recommend as recommend
+    from phar_cli.similarity.search import similar as similar
 
 # name -> module that defines it (and the name there, where it differs)
 _EXPORTS = {
@@ -55,6 +57,7 @@ _EXPORTS = {
     "write_cut": "phar_cli.outputs.cut_video", "CutOptions": "phar_cli.core.cutlist",
     "PharError": "phar_cli.errors", "UsageError": "phar_cli.errors",
     "VideoOpenError": "phar_cli.errors", "ModelLoadError": "phar_cli.errors",
+    "similar": "phar_cli.similarity.search", "recommend": "phar_cli.similarity.recommend",
 }
 # written out (not `[*_EXPORTS]`) so that type checkers and linters read it: `segments` and `tags`
 # are exported under other names than their modules' (tests/layout/test_types.py checks it)
@@ -62,7 +65,7 @@ __all__ = [
     "__version__", "load_engine", "engine_options", "predictions_for", "segments", "tags", "Engine",
     "EngineOptions", "Analysis", "load_predictions", "Segment", "Tag", "get_writer", "FORMATS",
     "write_demo", "DemoOptions", "write_cut", "CutOptions", "PharError", "UsageError",
-    "VideoOpenError", "ModelLoadError",
+    "VideoOpenError", "ModelLoadError", "similar", "recommend",
 ]
 
 

@@ -16,7 +16,7 @@ import typer
 from typer.exceptions import Abort, Exit, TyperException
 
 from phar_cli.version import __version__
-from phar_cli._cli import batch, demo, models, stash, timestamps, train
+from phar_cli._cli import batch, demo, models, similar, stash, timestamps, train
 from phar_cli._cli import eval as eval_command
 from phar_cli._cli import filter as filter_command
 from phar_cli.core.options import flag
@@ -63,7 +63,8 @@ def _root(
 for name, command in (("timestamps", timestamps.timestamps), ("tags", timestamps.tags),
                       ("demo", demo.demo), ("filter", filter_command.filter_),
                       ("prepare-data", train.prepare_data), ("train", train.train),
-                      ("batch", batch.batch), ("eval", eval_command.eval_)):
+                      ("batch", batch.batch), ("eval", eval_command.eval_),
+                      ("similar", similar.similar), ("recommend", similar.recommend)):
     app.command(name=name, cls=Command)(command)
 app.add_typer(models.app, name="models")
 app.add_typer(stash.app, name="stash")

@@ -25,6 +25,8 @@ from typing import Any
 
 import orjson
 
+from phar_cli.core.action_profile import ActionProfile
+from phar_cli.core.look import Look
 from phar_cli.errors import PharError
 
 CATALOG_NAME = "phar-catalog.sqlite"
@@ -75,6 +77,23 @@ CREATE TABLE IF NOT EXISTS analyses (
     error TEXT, worker TEXT, started_at REAL NOT NULL, finished_at REAL, seconds REAL
 );
 CREATE INDEX IF NOT EXISTS analyses_video ON analyses(video_id);
+-- what a recommender keeps of each done video (`phar similar`); added to catalogs made before
+-- them (CREATE IF NOT EXISTS) and filled in from their predictions files (`batch/signals.py`)
+CREATE TABLE IF NOT EXISTS profiles (
+    video_id INTEGER PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+    duration REAL NOT NULL, action_seconds REAL NOT NULL, idle_share REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS profile_labels (
+    video_id INTEGER NOT NULL REFERENCES profiles(video_id) ON DELETE CASCADE,
+    label TEXT NOT NULL, seconds REAL NOT NULL, share REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS profile_labels_video ON profile_labels(video_id);
+CREATE TABLE IF NOT EXISTS looks (
+    video_id INTEGER PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,            -- the RGB checkpoint's sha256, first 16 hex digits
+    dims INTEGER NOT NULL,
+    vector BLOB NOT NULL            -- float16 little-endian, L2-normalised
+);
 CREATE TABLE IF NOT EXISTS stash_pushes (
     video_id INTEGER PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
     push_hash TEXT NOT NULL,        -- server, settings and path maps (never the API key)
@@ -86,6 +105,10 @@ CREATE TABLE IF NOT EXISTS stash_pushes (
 
 class CatalogError(PharError):
     """A catalog that cannot be opened, is from another phar, or is in use by another run."""
+
+
+class CatalogBusy(CatalogError):
+    """Another run holds the catalog's lock."""
 
 
 @dataclass
@@ -243,12 +266,13 @@ class Catalog:
     def done(self, video_id: int, attempt: int, *, analysis_hash: str, outputs_hash: str,
              models: dict[str, Any], outputs: list[str], duration: float, windows: int,
              seconds: float | None, worker: str | None, segments: list[dict[str, Any]],
-             tags: list[dict[str, Any]]) -> None:
+             tags: list[dict[str, Any]], profile: ActionProfile, look: Look | None) -> None:
         """Call only after every output file is in place: this row is the promise that they are."""
         now = time.time()
         with self.transaction() as db:
             db.execute("DELETE FROM segments WHERE video_id=?", (video_id,))
             db.execute("DELETE FROM tags WHERE video_id=?", (video_id,))
+            _put_signals(db, video_id, profile, look)
             db.executemany("INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?)",
                            [(video_id, s["label"], s["start"], s["end"], s["score"], s["coverage"])
                             for s in segments])
@@ -264,6 +288,18 @@ class Catalog:
                  *timing, now, video_id))
             db.execute("UPDATE analyses SET status='done', worker=?, finished_at=?, seconds=?"
                        " WHERE id=?", (worker, now, seconds, attempt))
+
+    def without_profile(self) -> list[tuple[int, str]]:
+        """(id, relpath) of the done videos without a profile (analysed before profiles were
+        kept)."""
+        return [(int(r[0]), str(r[1])) for r in self.conn.execute(
+            "SELECT v.id, v.relpath FROM videos v LEFT JOIN profiles p ON p.video_id = v.id"
+            " WHERE v.status = 'done' AND p.video_id IS NULL ORDER BY v.relpath")]
+
+    def put_signals(self, video_id: int, profile: ActionProfile, look: Look | None) -> None:
+        """A done video's profile and look filled in afterwards."""
+        with self.transaction() as db:
+            _put_signals(db, video_id, profile, look)
 
     def pushed(self, video_id: int) -> tuple[str, str, str] | None:
         """(push hash, predictions sha256, status) of the video's last push to Stash."""
@@ -294,6 +330,20 @@ class Catalog:
                        (time.time(), attempt))
 
 
+def _put_signals(db: sqlite3.Connection, video_id: int, profile: ActionProfile,
+                 look: Look | None) -> None:
+    db.execute("DELETE FROM profiles WHERE video_id=?", (video_id,))
+    db.execute("INSERT INTO profiles VALUES (?, ?, ?, ?)",
+               (video_id, profile.duration, profile.action_seconds, profile.idle_share))
+    shares = profile.shares()
+    db.executemany("INSERT INTO profile_labels VALUES (?, ?, ?, ?)",
+                   [(video_id, label, s, shares[label]) for label, s in profile.seconds.items()])
+    db.execute("DELETE FROM looks WHERE video_id=?", (video_id,))  # another analysis' look
+    if look is not None:
+        db.execute("INSERT INTO looks VALUES (?, ?, ?, ?)",
+                   (video_id, look.model, look.dims, look.video.astype("<f2").tobytes()))
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
@@ -319,7 +369,7 @@ def _lock(path: Path) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as ex:
         os.close(fd)
-        raise CatalogError(f"{path.parent}: another phar batch is writing there; "
+        raise CatalogBusy(f"{path.parent}: another phar batch is writing there; "
                            "wait for it or stop it") from ex
     return fd
 

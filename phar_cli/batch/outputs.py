@@ -19,6 +19,7 @@ import orjson
 
 from phar_cli.core.cutlist import CutOptions, plan_cut
 from phar_cli.core.predictions import Analysis
+from phar_cli.core.action_profile import ActionProfile, profile_of
 from phar_cli.core.segments import Segment, segments_of
 from phar_cli.core.tags import Tag, tags_document, video_tags
 from phar_cli.errors import InvalidOption, PharError
@@ -72,6 +73,7 @@ class OutputOptions:
 class Written:
     files: list[str]
     segments: list[Segment]
+    profile: ActionProfile                         # what the segments make, for the catalog
     tags: list[Tag] = field(default_factory=list)  # every label's tag, for the catalog
 
 
@@ -102,7 +104,7 @@ def write_outputs(analysis: Analysis, relpath: PurePosixPath, outdir: Path,
         plan = plan_cut(analysis, options.cuts)
         write_kept_segments(outdir / f"{relpath}.cuts.json", analysis, analysis.video, plan.ranges,
                             plan.ranges, {"output": None, "mode": None, "options": asdict(options.cuts)})
-    return Written(files, segments, all_tags)
+    return Written(files, segments, profile_of(analysis, segments), all_tags)
 
 
 def outputs_present(outdir: Path, files: list[str]) -> bool:

@@ -24,6 +24,7 @@ from phar_cli.batch.executors import Executor, lost_error
 from phar_cli.batch.inputs import BatchInput
 from phar_cli.batch.outputs import OutputOptions, write_outputs
 from phar_cli.batch.plan import Plan, PlanItem, make_plan
+from phar_cli.batch.signals import backfill
 from phar_cli.batch.worker import Job, one_line
 from phar_cli.core.engine import EngineOptions
 from phar_cli.core.predictions import Analysis, load_predictions
@@ -109,6 +110,7 @@ class BatchRunner:
         with Catalog.open(self.outdir) as catalog:
             recovered = catalog.recover()
             _remove_temp_files(self.outdir)
+            backfill(catalog, self.outdir)  # profiles of videos done before the catalog kept them
             try:
                 plan = make_plan(inputs, catalog, self.outdir, self.engine, self.outputs,
                                  rehash=self.rehash, scanned=self._scanned)
@@ -242,7 +244,9 @@ class BatchRunner:
                      seconds=result["seconds"] if result else None,
                      worker=result["worker"] if result else None,
                      segments=[s.to_dict() for s in written.segments],
-                     tags=[t.to_dict() for t in written.tags])
+                     tags=[t.to_dict() for t in written.tags],
+                     profile=written.profile,
+                     look=analysis.look)
 
     def _push(self, catalog: Catalog, item: PlanItem) -> None:
         """The video's predictions to Stash, unless pushed before as they are with the same

@@ -34,16 +34,19 @@ from phar_cli.core.content import (Content, ContentOptions, content_of, gate_ski
 from phar_cli.core.fusion import DEFAULT_RULE, DEFAULT_WEIGHTS, check_rule, fuse
 from phar_cli.core.gates import GateOptions, audio_wanted, loud_enough, pose_quality, skeleton_wanted
 from phar_cli.core.labels import read_label_map
+from phar_cli.core.look import MODEL_ID_LEN, Look, look_of
 from phar_cli.core.predictions import Analysis, Scores, VideoMeta, WindowPrediction, ranked
 from phar_cli.core.options import defaults, options, reference_options
 from phar_cli.core.profiles import DEFAULT_PROFILE, check_profile
 from phar_cli.core.refine import RefineOptions, refine
 from phar_cli.core.skeleton import group_poses, pose_groups
+from phar_cli.core.timeline import timeline_of
 from phar_cli.core.windows import plan_strided, plan_windows
 from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_POSE_BACKEND, STREAMS
 from phar_cli.errors import InvalidOption, PharError, UsageError
 from phar_cli.media.vr import check_vr, stereo_layout
 from phar_cli.models.bundle import ModelFiles  # noqa: F401 - also importable from here
+from phar_cli.models.pins import sha256_of
 from phar_cli.models.pose_backends import pose_model_names
 from phar_cli.spans import Span
 
@@ -293,8 +296,10 @@ class Engine:
         labels = self.analysis_labels
         if content is not None and o.background not in labels:
             labels = labels + [o.background]  # the content stream's "nothing happens"
-        return Analysis(video, labels, windows, config, extra=extra, cuts=cuts,
-                        changes=[c.time for c in changes], content=content)
+        analysis = Analysis(video, labels, windows, config, extra=extra, cuts=cuts,
+                            changes=[c.time for c in changes], content=content)
+        analysis.look = self._look(analysis)
+        return analysis
 
     def _windows(self, path: str, info: Any, spans: list[Span], progress: Progress,
                  gated: bool) -> list[WindowPrediction]:
@@ -307,8 +312,9 @@ class Engine:
                    if self._content is not None
                    and (peak := gate_skips(span, self._content)) is not None}
         active = [i for i in range(len(spans)) if i not in skipped]
+        features: dict[int, np.ndarray] = {}  # the RGB model's pooled features, for the look
         if "rgb" in streams:
-            per_stream["rgb"] = self._run_rgb(path, info, spans, active, progress)
+            per_stream["rgb"] = self._run_rgb(path, info, spans, active, progress, features)
         rgb = per_stream.get("rgb", {})
         if "skeleton" in streams:
             wanted = [i for i in active if not gated or i not in rgb
@@ -332,8 +338,27 @@ class Engine:
             scores = {s: per_stream[s][i] for s in streams if i in per_stream[s]}
             fused = fuse(self.analysis_labels, scores, self.options.weights,
                          rule=self.options.fusion_rule, temperatures=self.options.temperatures)
-            windows.append(WindowPrediction(span, fused, scores, list(scores), extras[i]))
+            windows.append(WindowPrediction(span, fused, scores, list(scores), extras[i],
+                                            features=features.get(i)))
         return windows
+
+    def _look(self, analysis: Analysis) -> Look | None:
+        """The analysis' look (`core/look.py`): its planned windows' RGB features, the video's
+        vector over the windows that are mostly action on the timeline (background and
+        content-free time painted as the outputs paint them)."""
+        files = self.options.models.get("rgb")
+        if "rgb" not in self.options.streams or files is None or files.checkpoint is None:
+            return None  # no trained RGB model: no space to compare in
+        model = sha256_of(Path(files.checkpoint))[:MODEL_ID_LEN]
+        action = [p.span for p in timeline_of(analysis)
+                  if p.top is not None and p.top[0] != analysis.background]
+
+        def is_action(i: int) -> bool:
+            span = analysis.windows[i].span
+            inside = sum(max(0.0, min(a.end, span.end) - max(a.start, span.start)) for a in action)
+            return inside > span.duration / 2
+
+        return look_of([w.features for w in analysis.windows], model, is_action)
 
     def _reader(self, path: str, info: Any, short_side: int | None) -> Any:
         """The parallel decoders of this video at one size (kept for the extra windows)."""
@@ -396,7 +421,7 @@ class Engine:
         know = self.options.background in self.analysis_labels
         return content_of(times, scores, info.duration, settings, models_know_background=know)
 
-    def _run_rgb(self, path, info, spans, wanted, progress) -> dict[int, Scores]:
+    def _run_rgb(self, path, info, spans, wanted, progress, features) -> dict[int, Scores]:
         from phar_cli.media.decode import window_frame_range
         from phar_cli.models.recognizer import with_frames
 
@@ -416,7 +441,7 @@ class Engine:
             for (i, sample), frames in reader.frames(requests):
                 yield i, rec.prepare(with_frames(sample, frames))
 
-        return self._predict("rgb", rec, self._ahead(samples()), len(wanted), progress)
+        return self._predict("rgb", rec, self._ahead(samples()), len(wanted), progress, features)
 
     def _run_skeleton(self, path, info, spans, wanted, extras, progress,
                       gated=True) -> dict[int, Scores]:
@@ -507,9 +532,11 @@ class Engine:
         depth = self.options.prefetch
         return prefetch(items, max(depth, self.batch_size) if depth > 0 else 0)
 
-    def _predict(self, stream: str, rec: Any, items: Iterable[tuple[int, Any]],
-                 total: int, progress: Progress) -> dict[int, Scores]:
-        """Batches of prepared windows (or futures of them) through one model."""
+    def _predict(self, stream: str, rec: Any, items: Iterable[tuple[int, Any]], total: int,
+                 progress: Progress, features: dict[int, np.ndarray] | None = None,
+                 ) -> dict[int, Scores]:
+        """Batches of prepared windows (or futures of them) through one model; `features`
+        gets each window's pooled features where the model has them."""
         out: dict[int, Scores] = {}
         batch: list[tuple[int, Any]] = []
 
@@ -517,6 +544,8 @@ class Engine:
             probs = rec.forward([p.result() if isinstance(p, Future) else p for _, p in batch])
             for (i, _), row in zip(batch, probs):
                 out[i] = ranked(list(zip(rec.labels, (float(p) for p in row))))
+            if features is not None and rec.last_features is not None:
+                features.update((i, row) for (i, _), row in zip(batch, rec.last_features))
             batch.clear()
             progress(stream, len(out), total)
 

@@ -10,15 +10,17 @@ from typing import Any
 import orjson
 
 from phar_cli.core.content import Content
+from phar_cli.core.look import Look
 from phar_cli.core.labels import canonical
 from phar_cli.core.legacy import seed_windows
 from phar_cli.defaults import DEFAULT_BACKGROUND, DEFAULT_SUBCLIP_LEN, STREAMS  # noqa: F401
 from phar_cli.errors import InvalidOption, PredictionsFormatError, PredictionsMismatch
 from phar_cli.spans import Span
 
-# /2 added refinement's extra windows, shot cuts and signal changes; /2.1 the content stream
-SCHEMA = "phar.predictions/2.1"
-READABLE = ("phar.predictions/1", "phar.predictions/2", SCHEMA)
+# /2 added refinement's extra windows, shot cuts and signal changes; /2.1 the content stream;
+# /2.2 the look (RGB features, `core/look.py`) and, in the JSON `timestamps` writes, the profile
+SCHEMA = "phar.predictions/2.2"
+READABLE = ("phar.predictions/1", "phar.predictions/2", "phar.predictions/2.1", SCHEMA)
 
 Scores = list[tuple[str, float]]  # (label, probability), best first
 
@@ -46,6 +48,8 @@ class WindowPrediction:
     used: list[str] = field(default_factory=list)
     # what the gates measured (loudness LUFS, pose_quality, people): kept for tuning the gates
     measures: dict[str, Any] = field(default_factory=dict)
+    # the RGB model's pooled features, in memory only: the analysis keeps them as its `look`
+    features: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.scores = ranked(self.scores)  # `top` and `topk` rely on best-first order
@@ -68,6 +72,7 @@ class Analysis:
     cuts: list[float] = field(default_factory=list)              # shot cuts (s)
     changes: list[float] = field(default_factory=list)  # changes of sound or picture (s)
     content: Content | None = None      # the content stream's scores and content-free time
+    look: Look | None = None            # what the pictures are like to the RGB model
 
     @property
     def background(self) -> str | None:
@@ -88,6 +93,7 @@ class Analysis:
             "cuts": [round(t, 6) for t in self.cuts],
             "changes": [round(t, 6) for t in self.changes],
             **({"content": self.content.to_dict()} if self.content else {}),
+            **({"look": self.look.to_dict()} if self.look else {}),
         }
 
     def to_json(self) -> bytes:
@@ -107,7 +113,8 @@ class Analysis:
                        [_unwindow(w) for w in data.get("extra_windows", [])],
                        [float(t) for t in data.get("cuts", [])],
                        [float(t) for t in data.get("changes", [])],
-                       Content.from_dict(data["content"]) if data.get("content") else None)
+                       Content.from_dict(data["content"]) if data.get("content") else None,
+                       Look.from_dict(data["look"]) if data.get("look") else None)
         except PredictionsFormatError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, InvalidOption) as ex:

@@ -99,6 +99,16 @@ class Recognizer:
         self.model = model.to(torch.device(device)).eval()
         enable_async_copies(self.model, device)
         self._torch = torch
+        # The RGB model's head input, kept by a hook on each forward: the pooled features a
+        # "look" is made of, at no extra pass (`core/look.py`).
+        self.last_features: np.ndarray | None = None
+        self._features: Any = None
+        fc = getattr(getattr(self.model, "cls_head", None), "fc_cls", None)
+        if stream == "rgb" and fc is not None:
+            fc.register_forward_pre_hook(self._keep_features)
+
+    def _keep_features(self, module: Any, inputs: tuple[Any, ...]) -> None:
+        self._features = inputs[0]
 
     @property
     def clip_len(self) -> int:
@@ -149,14 +159,25 @@ class Recognizer:
         from mmengine.dataset import pseudo_collate
         from mmengine.registry import DefaultScope
 
+        self._features = None
         with DefaultScope.overwrite_default_scope("mmaction"), self._torch.no_grad(), \
                 autocast(self.precision, self.device):
             outputs = self.model.test_step(pseudo_collate(items))
+        self.last_features = _per_item(self._features, len(items))
         return np.stack([o.pred_score.float().cpu().numpy() for o in outputs])
 
     def predict(self, samples: list[dict[str, Any]]) -> np.ndarray:
         """Class probabilities, one row per sample (a batch of windows through the model once)."""
         return self.forward([self.prepare(s) for s in samples])
+
+
+def _per_item(features: Any, items: int) -> np.ndarray | None:
+    """The head's input as one row per item: views and clips (rows of one item, in order, as
+    the recognizer reshapes them) averaged, as the head averages their scores."""
+    if features is None or features.ndim != 2 or features.shape[0] % items:
+        return None
+    rows = features.float().cpu().numpy()
+    return rows.reshape(items, -1, rows.shape[1]).mean(axis=1)
 
 
 def with_clips(sampler: dict[str, Any], clips: int, stream: str) -> None:

@@ -3,10 +3,15 @@ published schema, `graphql/schema/`), returning small records instead of raw JSO
 
 Stash's string filters with EQUALS are SQL `LIKE` (case-insensitive, `_` and `%` are wildcards),
 so every lookup by name or path is checked again here for the exact value.
+
+A scene's watch history (`play_history`, `o_history`, Stash 0.25+) comes as `Time` values, RFC 3339
+with whatever UTC offset the server has; they are read as timezone-aware UTC datetimes.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from phar_cli.stash.client import StashClient, StashServerError
@@ -15,6 +20,10 @@ _TAG = "id name"
 _MARKER = ("id title seconds {end} created_at updated_at primary_tag {{ id name }} "
            "tags {{ id name }}")
 _FILES = "files { path size duration }"
+_HISTORY = "play_count o_counter rating100 last_played_at play_history o_history"
+HISTORY_PAGE = 1000   # scenes per findScenes request when reading every scene's history
+# RFC 3339 as Go's time.RFC3339Nano writes it: up to 9 fraction digits, Z or +hh:mm
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,20 @@ class Scene:
     files: tuple[SceneFile, ...]
     tags: tuple[Tag, ...]
     markers: tuple[Marker, ...]
+
+
+@dataclass(frozen=True)
+class SceneHistory:
+    """What a viewer did with one scene; times are UTC, histories newest first (Stash's order)."""
+    id: str
+    title: str | None
+    files: tuple[SceneFile, ...]
+    play_count: int
+    o_counter: int
+    rating100: int | None          # 1-100, None when not rated
+    last_played_at: datetime | None
+    play_history: tuple[datetime, ...]
+    o_history: tuple[datetime, ...]
 
 
 class StashApi:
@@ -130,6 +153,47 @@ class StashApi:
             "mutation PharSceneTags($input: BulkSceneUpdateInput!) { bulkSceneUpdate(input: "
             "$input) { id } }",
             {"input": {"ids": [scene_id], "tag_ids": {"ids": tag_ids, "mode": mode}}})
+
+    def scene_url(self, scene_id: str) -> str:
+        """The scene's page in Stash's web interface (no credentials in it)."""
+        base = self.client.shown.rstrip("/")
+        return f"{base.removesuffix('/graphql')}/scenes/{scene_id}"
+
+    def scene_histories(self) -> list[SceneHistory]:
+        """Every scene of the server with its plays, O's and rating: queries only, page by page
+        in id order (stable while paging), until a page comes back short."""
+        document = (f"query PharSceneHistories($filter: FindFilterType) {{ findScenes(filter: "
+                    f"$filter) {{ scenes {{ id title {_FILES} {_HISTORY} }} }} }}")
+        found: dict[str, SceneHistory] = {}
+        page = 1
+        while True:
+            data = self.client.query(document, {"filter": {
+                "page": page, "per_page": HISTORY_PAGE, "sort": "id", "direction": "ASC"}})
+            scenes = data["findScenes"]["scenes"]
+            new = [s for s in scenes if str(s["id"]) not in found]
+            if scenes and not new:   # else it would be asked for the same page forever
+                raise StashServerError(f"{self.where} answered page {page} of its scenes with "
+                                       "the ones already read (it ignores `page`)")
+            for s in new:
+                found[str(s["id"])] = self._parse_history(s)
+            if len(scenes) < HISTORY_PAGE:   # a short page is the last
+                return list(found.values())
+            page += 1
+
+    def _parse_history(self, s: dict[str, Any]) -> SceneHistory:
+        def when(value: Any) -> datetime:
+            parsed = _utc(value)
+            if parsed is None:
+                raise StashServerError(f"{self.where} answered an unreadable time {value!r} "
+                                       f"for scene {s['id']} (not RFC 3339)")
+            return parsed
+        last = s.get("last_played_at")
+        rating = s.get("rating100")
+        return SceneHistory(str(s["id"]), s.get("title"), _files(s), int(s.get("play_count") or 0),
+                            int(s.get("o_counter") or 0), None if rating is None else int(rating),
+                            None if last is None else when(last),
+                            tuple(when(t) for t in s.get("play_history") or ()),
+                            tuple(when(t) for t in s.get("o_history") or ()))
 
     # -- tags ---------------------------------------------------------------------------------
 
@@ -213,6 +277,20 @@ class StashApi:
 
 def _tags(items: list[dict[str, Any]]) -> tuple[Tag, ...]:
     return tuple(Tag(str(t["id"]), t["name"]) for t in items)
+
+
+def _utc(value: Any) -> datetime | None:
+    """An RFC 3339 time as an aware UTC datetime (fraction cut to microseconds), else None."""
+    found = _RFC3339.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not found:
+        return None
+    day, clock, fraction, offset = found.groups()
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    try:   # spelled out for Python 3.10's fromisoformat (6 fraction digits, no Z)
+        parsed = datetime.fromisoformat(f"{day}T{clock}.{(fraction or '')[:6]:0<6}{offset}")
+    except ValueError:   # e.g. month 13
+        return None
+    return parsed.astimezone(timezone.utc)
 
 
 def _files(scene: dict[str, Any]) -> tuple[SceneFile, ...]:

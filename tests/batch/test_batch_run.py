@@ -83,6 +83,47 @@ def test_catalog_records_file_options_models_timings_segments_and_tags(local_run
     assert set(analyses_done(out).values()) == {0, 1}
 
 
+def test_catalog_keeps_each_done_videos_profile_and_look(local_run, library, rgb_args, tmp_path):
+    import shutil
+    import sqlite3
+
+    import numpy as np
+
+    from phar_cli.core.look import Look
+
+    out, _ = local_run
+    data = orjson.loads((out / "a.json").read_bytes())
+    [(duration, action, idle)] = query(
+        out, "SELECT p.duration, p.action_seconds, p.idle_share FROM profiles p"
+             " JOIN videos v ON v.id = p.video_id WHERE v.path=?", str(library / "a.mp4"))
+    assert (duration, action, idle) == pytest.approx(
+        (data["profile"]["duration"], data["profile"]["action_seconds"],
+         data["profile"]["idle_share"]), abs=1e-6)
+    labels = query(out, "SELECT l.label, l.seconds, l.share FROM profile_labels l JOIN videos v"
+                        " ON v.id = l.video_id WHERE v.path=?", str(library / "a.mp4"))
+    assert labels == [(x["label"], pytest.approx(x["seconds"]), pytest.approx(x["share"]))
+                      for x in data["profile"]["labels"]]
+    [(model, dims, blob)] = query(out, "SELECT l.model, l.dims, l.vector FROM looks l JOIN videos"
+                                       " v ON v.id = l.video_id WHERE v.path=?",
+                                  str(library / "a.mp4"))
+    look = Look.from_dict(data["look"])
+    assert (model, dims) == (look.model, 64)
+    assert np.array_equal(np.frombuffer(blob, "<f2"), look.video)
+    assert query(out, "SELECT count(*) FROM looks")[0][0] == len(GOOD)  # not the failed one
+    # a catalog from before profiles and looks: a rerun fills them in from the predictions files
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    with sqlite3.connect(old / CATALOG_NAME) as db:
+        db.execute("DROP TABLE profile_labels")
+        db.execute("DROP TABLE profiles")
+        db.execute("DROP TABLE looks")
+    proc = phar_process("batch", library, "-o", old, *OPTIONS, *rgb_args)
+    assert "1 failed" in proc.stdout and "3 analysed" not in proc.stdout  # done ones skipped
+    assert "Traceback" not in proc.stderr
+    assert query(old, "SELECT count(*) FROM profiles")[0][0] == len(GOOD)
+    assert query(old, "SELECT model FROM looks") == [(look.model,)] * len(GOOD)
+
+
 def test_predictions_are_those_of_phar_timestamps(local_run, library, rgb_args, tmp_path, capsys):
     out, _ = local_run
     single = tmp_path / "a.json"

@@ -8,7 +8,7 @@ import pytest
 from phar_cli.core.content import (SURE, Content, ContentOptions, content_of, free_spans,
                                    gate_skips, sample_times)
 from phar_cli.core.cutlist import CutOptions, plan_cut
-from phar_cli.core.predictions import Analysis, VideoMeta, WindowPrediction
+from phar_cli.core.predictions import SCHEMA, Analysis, VideoMeta, WindowPrediction
 from phar_cli.core.segments import segments_of
 from phar_cli.core.tags import video_tags
 from phar_cli.core.timeline import timeline_of
@@ -140,7 +140,7 @@ def test_content_round_trips_through_the_predictions_json_and_old_files_have_non
     a = analysis([window(0, 7, "alpha")], [0.01] * 3 + [0.9] * 4, ACTIONS,
                  know_background=False)
     data = a.to_dict()
-    assert data["schema"] == "phar.predictions/2.1"
+    assert data["schema"] == SCHEMA and "content" in data
     back = Analysis.from_dict(data)
     assert back.content == a.content
     assert labelled(back) == labelled(a)

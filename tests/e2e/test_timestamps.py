@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import orjson
 import pytest
 
@@ -162,3 +163,33 @@ def test_tags_reads_the_seed_json(tmp_path, capsys):
     assert code == 0
     tags = orjson.loads(stdout)["tags"]
     assert [(t["label"], t["seconds"]) for t in tags] == [("doggy", 14.0), ("scoop-up", 7.0)]
+
+
+def test_the_analysis_keeps_the_rgb_models_look_and_the_segments_profile(full_run, small_bundle):
+    from phar_cli.core.look import Look
+    from phar_cli.models.pins import sha256_file
+
+    data = orjson.loads(full_run[0].read_bytes())
+    look = Look.from_dict(data["look"])
+    assert look.model == sha256_file(small_bundle.folder / "rgb_gated.pth")[:16]
+    assert look.dims == 64 and look.windows == tuple(range(len(data["windows"])))
+    assert look.vectors.dtype == np.float16 and look.vectors.shape == (5, 64)
+    assert np.linalg.norm(look.video.astype(np.float32)) == pytest.approx(1.0, abs=1e-3)
+    assert look.over == "action"
+    mean = look.vectors.astype(np.float32).mean(0)  # every window is action (no background)
+    assert np.allclose(look.video, mean / np.linalg.norm(mean), atol=2e-3)
+    assert load_predictions(full_run[0]).look.model == look.model
+    seconds = {}
+    for s in data["segments"]:
+        seconds[s["label"]] = seconds.get(s["label"], 0) + s["end"] - s["start"]
+    profile = {x["label"]: x["seconds"] for x in data["profile"]["labels"]}
+    assert profile == pytest.approx(seconds) and data["profile"]["idle_share"] == pytest.approx(0)
+
+
+def test_without_the_rgb_stream_there_is_no_look(small_bundle, videos, tmp_path, capsys):
+    out = tmp_path / "audio.json"
+    code, _, err = run_phar(["-q", "timestamps", videos["loud9"], "-o", out, "--streams", "audio",
+                             *small_bundle.args()], capsys)
+    assert code == 0, err
+    data = orjson.loads(out.read_bytes())
+    assert "look" not in data and data["profile"]["labels"]

@@ -1,13 +1,17 @@
 """A Stash server for tests: GraphQL over HTTP POST at /graphql on 127.0.0.1, executed by
 graphql-core against `schema.graphql` (the part of Stash's schema phar uses, same names), so a
 query Stash would reject is rejected here (HTTP 422, as Stash's gqlgen answers). State is in
-memory: scenes with files (path, size, oshash), tags, markers.
+memory: scenes with files (path, size, oshash) and history (rating, plays, O's), tags, markers.
 
 Faithful where phar depends on it: the `ApiKey` header (401 otherwise, empty body); string
 filters with EQUALS are SQL LIKE (case-insensitive, `_` and `%` wildcards), evaluated by SQLite
 itself; a marker's `tags` never repeat its primary tag; `end_seconds` must not be before
 `seconds`; tag names are unique whatever their case; `created_at` = `updated_at` when a marker
-is made and `updated_at` moves on each edit; `per_page` 25 by default, -1 for all.
+is made and `updated_at` moves on each edit; `per_page` 25 by default, -1 for all; scenes sort
+by `id` (the only sort key the fake knows; Stash's other keys are refused, unknown ones as Stash
+refuses them). A scene's history is as Stash (0.25+) keeps it: `play_count` and `o_counter` are
+the lengths of `play_history` and `o_history` (rows of its view and O dates), both newest first,
+and `last_played_at` is the latest play (null when never played).
 
 Switches for tests: `end_seconds=False` serves the schema of an older Stash (no marker end
 times); `fail_after(n)` answers HTTP 500 to every mutation after the n-th (a push killed
@@ -18,10 +22,13 @@ resolver fail as a server-side error does; `delay` seconds before each answer (t
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -43,6 +50,9 @@ class SceneRow:
     title: str | None
     files: list[dict[str, Any]]
     tag_ids: list[int] = field(default_factory=list)
+    rating100: int | None = None
+    play_history: list[str] = field(default_factory=list)   # RFC 3339, newest first
+    o_history: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -94,12 +104,20 @@ class FakeStash:
     # -- the library, as a person or a scan would set it up ------------------------------------
 
     def add_scene(self, path: str, *, oshash: str | None = None, size: int = 1000,
-                  duration: float = 60.0, title: str | None = None) -> str:
+                  duration: float = 60.0, title: str | None = None, rating100: int | None = None,
+                  play_history: Iterable[int | str] = (),
+                  o_history: Iterable[int | str] = ()) -> str:
+        """A scanned scene; `play_history` and `o_history` are the times it was played and its O
+        counter went up, each as epoch seconds (served as `...Z`) or an RFC 3339 string (served as
+        given, e.g. with a UTC offset, as a Stash in another time zone answers), in any order.
+        The counts follow from them, as in Stash."""
         with self._lock:
             sid = self._id()
             files = [{"id": self._id(), "path": path, "size": size, "duration": duration,
                       "fingerprints": [{"type": "oshash", "value": oshash}] if oshash else []}]
-            self.scenes[sid] = SceneRow(sid, title, files)
+            self.scenes[sid] = SceneRow(sid, title, files, rating100=rating100,
+                                        play_history=_history(play_history),
+                                        o_history=_history(o_history))
             return str(sid)
 
     def add_tag(self, name: str, aliases: tuple[str, ...] = ()) -> str:
@@ -208,7 +226,7 @@ class FakeStash:
 
     def now(self) -> str:
         self._clock += 1
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._clock))
+        return _rfc3339(self._clock)
 
     def like(self, value: str, pattern: str) -> bool:
         with self._lock:
@@ -281,7 +299,7 @@ class _Root:
                    filter: dict[str, Any] | None = None) -> Any:
         rows = [s for s in sorted(self.f.scenes.values(), key=lambda s: s.id)
                 if _matches(scene_filter, lambda key, crit: self._scene_criterion(s, key, crit))]
-        page = _page(rows, filter)
+        page = _page(_sort_scenes(rows, filter), filter)
         return {"count": len(rows), "duration": sum(f["duration"] for s in rows for f in s.files),
                 "filesize": float(sum(f["size"] for s in rows for f in s.files)),
                 "scenes": [_Scene(self.f, s) for s in page]}
@@ -427,6 +445,11 @@ class _Scene:
     def __init__(self, fake: FakeStash, row: SceneRow) -> None:
         self.f, self.row = fake, row
         self.id, self.title = str(row.id), row.title
+        self.rating100 = row.rating100
+        self.play_history, self.o_history = list(row.play_history), list(row.o_history)
+        # Stash counts the rows of the history tables: never null, 0 when none
+        self.play_count, self.o_counter = len(row.play_history), len(row.o_history)
+        self.last_played_at = row.play_history[0] if row.play_history else None
 
     def files(self, info: Any) -> list[Any]:
         return [_File(f) for f in self.row.files]
@@ -505,6 +528,26 @@ def _only(crit: dict[str, Any], *modifiers: str) -> None:
         raise FakeError(f"the fake Stash does not support modifier {crit['modifier']} here")
 
 
+# pkg/sqlite/scene.go sceneSortOptions: what Stash accepts as `sort` for scenes
+_SCENE_SORTS = {"bitrate", "created_at", "code", "date", "file_count", "filesize", "duration",
+                "file_mod_time", "framerate", "group_scene_number", "id", "interactive",
+                "interactive_speed", "last_o_at", "last_played_at", "movie_scene_number",
+                "o_counter", "organized", "performer_count", "play_count", "play_duration",
+                "resume_time", "path", "perceptual_similarity", "random", "rating", "resolution",
+                "studio", "tag_count", "title", "updated_at", "performer_age"}
+
+
+def _sort_scenes(rows: list[SceneRow], filt: dict[str, Any] | None) -> list[SceneRow]:
+    sort = (filt or {}).get("sort")
+    if not sort:
+        return rows
+    if sort not in _SCENE_SORTS:   # Stash's allow-list (CVE-2024-32231)
+        raise FakeError(f"invalid sort: {sort}")
+    if sort != "id":
+        raise FakeError(f"the fake Stash does not sort scenes by {sort}")
+    return sorted(rows, key=lambda s: s.id, reverse=(filt or {}).get("direction") == "DESC")
+
+
 def _page(rows: list[Any], filt: dict[str, Any] | None) -> list[Any]:
     filt = filt or {}
     per_page = filt.get("per_page")
@@ -513,6 +556,20 @@ def _page(rows: list[Any], filt: dict[str, Any] | None) -> list[Any]:
         return rows
     page = max(1, filt.get("page") or 1)
     return rows[(page - 1) * per_page: page * per_page]
+
+
+def _rfc3339(epoch: int) -> str:
+    """A `Time` as Stash serialises it (RFC 3339), here always in UTC."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _history(times: Iterable[int | str]) -> list[str]:
+    """Times as Stash answers them: RFC 3339, newest first (it orders by date DESC)."""
+    def instant(t: str) -> datetime:   # Python 3.10's fromisoformat wants 6 digits and no Z
+        t = re.sub(r"\.(\d+)", lambda m: "." + m[1][:6].ljust(6, "0"), t)
+        return datetime.fromisoformat(t.replace("Z", "+00:00"))
+    served = [_rfc3339(t) if isinstance(t, int) else t for t in times]
+    return sorted(served, key=instant, reverse=True)
 
 
 def _int(value: Any) -> int:

@@ -6,6 +6,7 @@ import json
 import random
 
 from phar_cli.batch.catalog import Catalog
+from phar_cli.core.action_profile import profile
 
 from tests.stash.conftest import KEY, phar, write_predictions
 from tests.stash.test_oshash import reference
@@ -197,7 +198,8 @@ def test_a_batch_output_folder_is_read_through_its_catalog(stash, tmp_path, caps
         run = catalog.start_run("local", 1, 2, 0)
         catalog.done(ids[0], catalog.begin(ids[0], run, "analyse"), analysis_hash="a",
                      outputs_hash="o", models={}, outputs=["sub/clip.json"], duration=14.0,
-                     windows=2, seconds=1.0, worker="w", segments=[], tags=[])
+                     windows=2, seconds=1.0, worker="w", segments=[], tags=[],
+                     profile=profile(14.0, {"kissing": 14.0}), look=None)
         catalog.failed(ids[1], catalog.begin(ids[1], run, "analyse"), "broken")
     code, out, err = phar(capsys, "push", outdir, "--url", stash.url)
     assert code == 0, err

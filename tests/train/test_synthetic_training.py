@@ -330,3 +330,71 @@ def test_the_content_stream_on_abstract_shapes_keeps_only_actions_the_models_are
     print(f"content-free all through: {sure:.1f} s of sure actions stay, {unsure:.1f} s become "
           "background")
     assert sure + unsure == pytest.approx(models.video.duration)
+
+
+# A library of compositions for `phar similar` (held out: no other test composes these, with
+# these seeds): the same classes in other proportions, off the 7 s grid, some with nothing.
+SIMILAR_LIBRARY = {
+    "a75b25": [("alpha", 21), ("beta", 7)],
+    "a50b50": [("beta", 10.5), ("alpha", 10.5), ("beta", 3.5), ("alpha", 3.5)],
+    "a30b70": [("beta", 19.5), ("alpha", 8.5)],
+    "a50g50": [("alpha", 14), (None, 6), ("gamma", 14)],
+    "g60d40": [("gamma", 16.5), ("delta", 11)],
+    "d100": [("delta", 24)],
+    "g75b25": [("beta", 7.5), ("gamma", 22.5)],
+    "a85d15": [(None, 5), ("alpha", 23.5), ("delta", 4)],
+}
+
+
+def truth_shares(parts) -> dict[str, float]:
+    seconds: dict[str, float] = {}
+    for label, s in parts:
+        if label is not None:
+            seconds[label] = seconds.get(label, 0.0) + s
+    total = sum(seconds.values())
+    return {label: s / total for label, s in seconds.items()}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    dot = sum(a[k] * b.get(k, 0.0) for k in a)
+    return dot / (np.linalg.norm(list(a.values())) * np.linalg.norm(list(b.values())))
+
+
+def spearman(x: list[float], y: list[float]) -> float:
+    def ranks(v):  # average ranks of ties
+        v = np.asarray(v)
+        order = v.argsort(kind="stable")
+        r = np.empty(len(v))
+        r[order] = np.arange(len(v))
+        for value in np.unique(v):
+            r[v == value] = r[v == value].mean()
+        return r
+    return float(np.corrcoef(ranks(x), ranks(y))[0, 1])
+
+
+def test_similar_ranks_a_composed_library_by_what_happens_in_it(pipeline, capsys):
+    root, _, bundle = pipeline
+    library = root / "similar-library"
+    library.mkdir()
+    for seed, (name, parts) in enumerate(SIMILAR_LIBRARY.items(), start=2400):
+        make_composed_video(library / f"{name}.mp4", parts, seed=seed)
+    outdir = root / "similar-out"
+    code, _, err = run_phar(["-q", "batch", library, "-o", outdir, "--bundle", bundle,
+                             "--device", "cpu", "--workers", "1"], capsys)
+    assert code == 0, err
+    for query in ("a75b25", "g60d40", "a50g50"):
+        code, out, err = run_phar(["similar", library / f"{query}.mp4", "--library", outdir,
+                                   "--by", "profile", "--top", "10", "--json"], capsys)
+        assert code == 0, err
+        matches = orjson.loads(out)["matches"]
+        assert len(matches) == len(SIMILAR_LIBRARY) - 1
+        truth = truth_shares(SIMILAR_LIBRARY[query])
+        expected = [cosine(truth, truth_shares(SIMILAR_LIBRARY[m["relpath"]])) for m in matches]
+        assert spearman(expected, [m["score"] for m in matches]) >= 0.9, (query, matches)
+    # the look: the RGB model's features, one model, compared too
+    code, out, err = run_phar(["similar", library / "d100.mp4", "--library", outdir, "--json"],
+                              capsys)
+    assert code == 0, err
+    result = orjson.loads(out)
+    assert result["look_model"] and all(m["look"] is not None for m in result["matches"])
+    assert result["matches"][0]["relpath"] == "g60d40"
