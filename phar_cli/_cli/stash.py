@@ -133,6 +133,41 @@ def pull(
               f"{one_line(str(output))}", highlight=False)
 
 
+plugin_app = typer.Typer(cls=Group, help="phar as a Stash plugin: its tasks in Stash's task "
+                                         "queue, its settings in Stash's UI.\n\n"
+                                         "Example: phar stash plugin install ~/.stash/plugins",
+                         no_args_is_help=True)
+app.add_typer(plugin_app, name="plugin")
+
+
+@plugin_app.command(cls=Command)
+def install(
+    plugins_dir: Annotated[Optional[Path], typer.Argument(
+        help="Stash's plugins folder ('plugins' in its configuration folder).",
+        show_default=False)] = None,
+    show: Annotated[bool, typer.Option("--print", help="Print the manifest (phar.yml) instead "
+                                                       "of installing.")] = False,
+) -> None:
+    """Write phar's plugin (phar/phar.yml and its entry script) into Stash's plugins folder;
+    only that folder is replaced.
+
+    Example: phar stash plugin install ~/.stash/plugins
+    """
+    from phar_cli.errors import UsageError
+    from phar_cli.stash_plugin.manifest import install as install_plugin
+    from phar_cli.stash_plugin.manifest import manifest_text
+
+    if show:
+        sys.stdout.write(manifest_text())
+        return
+    if plugins_dir is None:
+        raise UsageError("give Stash's plugins folder (e.g. ~/.stash/plugins), or --print")
+    folder = install_plugin(plugins_dir)
+    out.print(f"installed phar's Stash plugin in {one_line(str(folder))}", highlight=False)
+    say("in Stash: Settings > Plugins > Reload plugins; its tasks are then under Settings > "
+        "Tasks > Plugin Tasks, its settings under Settings > Plugins > phar")
+
+
 # -- shared -----------------------------------------------------------------------------------
 
 def _settings(path: Optional[Path], parent_tag: Optional[str]) -> Any:

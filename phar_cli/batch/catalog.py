@@ -313,6 +313,12 @@ class Catalog:
             db.execute("INSERT OR REPLACE INTO stash_pushes VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (video_id, push_hash, predictions_sha, status, scene_id, error, time.time()))
 
+    def forget_pushes(self) -> int:
+        """Forget every push to Stash (what was pushed was removed there): the next push
+        writes everything again. Returns how many."""
+        with self.transaction() as db:
+            return db.execute("DELETE FROM stash_pushes").rowcount
+
     def failed(self, video_id: int, attempt: int, error: str, worker: str | None = None,
                seconds: float | None = None) -> None:
         now = time.time()

@@ -1,5 +1,5 @@
 """Where a batch's analyses run: `local` (a process pool on this machine) or `ray` (actors on a
-Ray cluster, or on a local Ray started for the run). Both hand back `concurrent.futures.Future`s
+Ray cluster, or on a local Ray started for the run); `InProcessExecutor` for the Stash plugin. Both hand back `concurrent.futures.Future`s
 of a worker's result dict, so the driver's loop is the same for both.
 
 The driver keeps at most `slots` videos in flight (one per worker), so a dispatched video is
@@ -145,6 +145,31 @@ class LocalExecutor(Executor):
 
 
 # -- ray --------------------------------------------------------------------------------------
+
+class InProcessExecutor(Executor):
+    """The analyses in this process, one at a time: for a caller that is itself killed without
+    warning (a Stash plugin task gets SIGKILL, which would orphan a pool's workers), so killing
+    it stops everything. The Engine is built on the first video and kept."""
+
+    name = "in-process"
+
+    def __init__(self, setup: WorkerSetup) -> None:
+        self.worker = Worker(setup)
+
+    def start(self) -> None:
+        pass
+
+    def submit(self, job: Job) -> Future:
+        future: Future = Future()
+        future.set_result(self.worker.analyse(job))
+        return future
+
+    def stop(self, now: bool = False) -> None:
+        pass
+
+    def describe(self) -> str:
+        return "in this process, one video at a time"
+
 
 class EngineActor:
     """A Ray actor holding one Worker (one Engine); Ray gives it its GPU share and CPUs."""
@@ -301,5 +326,6 @@ def make_executor(kind: str, setup: WorkerSetup, *, workers: int | None = None,
     raise InvalidOption("executor", f"{kind!r}: choose local or ray")
 
 
-__all__ = ["Executor", "ExecutorError", "LocalExecutor", "RayExecutor", "lost_error",
+__all__ = ["Executor", "ExecutorError", "InProcessExecutor", "LocalExecutor", "RayExecutor",
+           "lost_error",
            "make_executor", "parse_resources"]

@@ -10,9 +10,10 @@ with whatever UTC offset the server has; they are read as timezone-aware UTC dat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from phar_cli.stash.client import StashClient, StashServerError
 
@@ -24,12 +25,15 @@ _HISTORY = "play_count o_counter rating100 last_played_at play_history o_history
 HISTORY_PAGE = 1000   # scenes per findScenes request when reading every scene's history
 # RFC 3339 as Go's time.RFC3339Nano writes it: up to 9 fraction digits, Z or +hh:mm
 _RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")
+_T = TypeVar("_T")   # what a page of scenes is parsed into
 
 
 @dataclass(frozen=True)
 class Tag:
     id: str
     name: str
+    # read by tags_under only, so not part of a tag's identity: equal tags stay equal
+    description: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -162,12 +166,29 @@ class StashApi:
     def scene_histories(self) -> list[SceneHistory]:
         """Every scene of the server with its plays, O's and rating: queries only, page by page
         in id order (stable while paging), until a page comes back short."""
-        document = (f"query PharSceneHistories($filter: FindFilterType) {{ findScenes(filter: "
-                    f"$filter) {{ scenes {{ id title {_FILES} {_HISTORY} }} }} }}")
-        found: dict[str, SceneHistory] = {}
+        return self._all_scenes(
+            f"query PharSceneHistories($filter: FindFilterType) {{ findScenes(filter: "
+            f"$filter) {{ scenes {{ id title {_FILES} {_HISTORY} }} }} }}", {},
+            self._parse_history)
+
+    def scenes_tagged(self, tag_id: str, *, exclude: bool = False) -> list[Scene]:
+        """Every scene that has the tag (exclude=True: that has not), with its files, tags and
+        markers, page by page as `scene_histories` reads them."""
+        return self._all_scenes(
+            f"query PharScenesTagged($tags: [ID!], $modifier: CriterionModifier!, $filter: "
+            f"FindFilterType) {{ findScenes(scene_filter: {{tags: {{value: $tags, modifier: "
+            f"$modifier}}}}, filter: $filter) {{ scenes {{ {self._scene()} }} }} }}",
+            {"tags": [tag_id], "modifier": "EXCLUDES" if exclude else "INCLUDES"},
+            self._parse_scene)
+
+    def _all_scenes(self, document: str, variables: dict[str, Any],
+                    parse: Callable[[dict[str, Any]], _T]) -> list[_T]:
+        """`document` (a findScenes with `$filter`) asked page by page in id order, stable while
+        paging, until a page comes back short; each scene parsed once."""
+        found: dict[str, _T] = {}
         page = 1
         while True:
-            data = self.client.query(document, {"filter": {
+            data = self.client.query(document, {**variables, "filter": {
                 "page": page, "per_page": HISTORY_PAGE, "sort": "id", "direction": "ASC"}})
             scenes = data["findScenes"]["scenes"]
             new = [s for s in scenes if str(s["id"]) not in found]
@@ -175,7 +196,7 @@ class StashApi:
                 raise StashServerError(f"{self.where} answered page {page} of its scenes with "
                                        "the ones already read (it ignores `page`)")
             for s in new:
-                found[str(s["id"])] = self._parse_history(s)
+                found[str(s["id"])] = parse(s)
             if len(scenes) < HISTORY_PAGE:   # a short page is the last
                 return list(found.values())
             page += 1
@@ -194,6 +215,21 @@ class StashApi:
                             None if last is None else when(last),
                             tuple(when(t) for t in s.get("play_history") or ()),
                             tuple(when(t) for t in s.get("o_history") or ()))
+
+    # -- plugin settings ----------------------------------------------------------------------
+
+    def plugin_settings(self, plugin_id: str) -> dict[str, Any]:
+        """The plugin's saved settings (Settings > Plugins), `{}` when none are saved: Stash then
+        leaves its id out of the answer. Unset keys are missing, not defaulted."""
+        data = self.client.query(
+            "query PharPluginSettings($ids: [ID!]) { configuration { plugins(include: $ids) } }",
+            {"ids": [plugin_id]})
+        plugins = data["configuration"]["plugins"]
+        settings = plugins.get(plugin_id) if isinstance(plugins, dict) else None
+        if settings is not None and not isinstance(settings, dict):
+            raise StashServerError(f"{self.where} answered the settings of plugin {plugin_id!r} "
+                                   "with something other than a map")
+        return dict(settings or {})
 
     # -- tags ---------------------------------------------------------------------------------
 
@@ -221,6 +257,23 @@ class StashApi:
         if not tag:
             raise StashServerError(f"{self.where} did not create tag {name!r}")
         return Tag(str(tag["id"]), tag["name"])
+
+    def destroy_tag(self, tag_id: str) -> None:
+        """Stash takes the tag off every scene and marker with it; it refuses while a marker has
+        it as primary tag (destroy those markers first)."""
+        self.client.mutate(
+            "mutation PharTagDestroy($input: TagDestroyInput!) { tagDestroy(input: $input) }",
+            {"input": {"id": tag_id}})
+
+    def tags_under(self, parent_id: str) -> list[Tag]:
+        """The tags with this tag among their parents (direct children only), with their
+        descriptions."""
+        data = self.client.query(
+            f"query PharTagsUnder($parents: [ID!]) {{ findTags(tag_filter: {{parents: {{value: "
+            f"$parents, modifier: INCLUDES}}}}, filter: {{per_page: -1}}) {{ tags {{ {_TAG} "
+            f"description }} }} }}", {"parents": [parent_id]})
+        return [Tag(str(t["id"]), t["name"], t.get("description"))
+                for t in data["findTags"]["tags"]]
 
     # -- markers ------------------------------------------------------------------------------
 

@@ -1,5 +1,12 @@
-"""GraphQL over HTTP to a Stash server: the `ApiKey` header, a timeout, retries with backoff, and
-one typed error per way it can fail, each one line that never contains the key.
+"""GraphQL over HTTP to a Stash server: the `ApiKey` header or the session cookie Stash hands
+to a plugin, a timeout, retries with backoff, and one typed error per way it can fail, each one
+line that never contains the key or the cookie.
+
+Stash checks an API key first and the `session` cookie only when no key is sent, so a wrong key
+is refused even beside a valid cookie: the key header is sent only when a key is given. Stash
+answers a request made with the cookie with the cookie renewed (its age restarts; a plugin's
+cookie lasts `max_session_age`, 1 h by default, from its last use), and the renewed one is sent
+from then on, so a plugin task that runs for hours keeps its session.
 
 Retries are safe by construction: a query is retried after any transient failure (connection
 refused or reset, timeout, HTTP 5xx); a mutation only when it certainly did not run (the
@@ -30,6 +37,9 @@ DEFAULT_TIMEOUT = 30.0   # seconds per request (connect and read)
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5    # seconds before the first retry; doubled after each
 _PROXY_ERRORS = (502, 503, 504)
+SESSION_COOKIE = "session"   # the cookie's name in Stash (pkg/session/session.go cookieName)
+# RFC 6265 cookie-octets: anything else could not be sent as given (or would split the header)
+_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+")
 
 
 class StashError(PharError):
@@ -45,7 +55,7 @@ class StashTimeout(StashError):
 
 
 class StashAuthError(StashError):
-    """The server refused the API key (HTTP 401/403)."""
+    """The server refused the API key or the session cookie (HTTP 401/403)."""
 
 
 class StashServerError(StashError):
@@ -94,17 +104,23 @@ def api_key(path: Path | None = None) -> str | None:
 class StashClient:
     """One Stash server. `query` and `mutate` return the answer's `data`."""
 
-    def __init__(self, url: str, api_key: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
+    def __init__(self, url: str, api_key: str | None = None, *,
+                 session_cookie: str | None = None, timeout: float = DEFAULT_TIMEOUT,
                  retries: int = DEFAULT_RETRIES, backoff: float = DEFAULT_BACKOFF,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if timeout <= 0:
             raise InvalidOption("timeout", "must be > 0")
         if retries < 0:
             raise InvalidOption("retries", "must be >= 0")
+        if session_cookie and not _COOKIE_VALUE.fullmatch(session_cookie):
+            # said without the value: it is a credential
+            raise InvalidOption("session_cookie", "is not a cookie value (RFC 6265)")
         self.url = endpoint(url)
         self.shown = _shown(self.url)
         self.where = f"Stash at {self.shown}"
         self._key = api_key or None
+        self._cookie = session_cookie or None
+        self._secrets = [s for s in (self._key, self._cookie) if s]   # blanked in messages
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -114,6 +130,9 @@ class StashClient:
                                       "Accept": "application/json"})
         if self._key:
             self._session.headers["ApiKey"] = self._key
+        if self._cookie:
+            # a header, not the cookie jar: sent to this server only as given, never merged
+            self._session.headers["Cookie"] = f"{SESSION_COOKIE}={self._cookie}"
 
     def __repr__(self) -> str:
         return f"StashClient({self.shown!r})"
@@ -150,6 +169,7 @@ class StashClient:
                     raise error from None
                 log.debug("%s; retrying in %.1f s", error, delay)
             else:
+                self._renewed(response)
                 status = response.status_code
                 retry = status >= 500 and (not mutation or status in _PROXY_ERRORS)
                 if not (retry and not last):
@@ -177,8 +197,21 @@ class StashClient:
             error = StashUnreachable(f"{self.where}: request failed ({type(ex).__name__})")
         return error, never_sent or not mutation
 
+    def _renewed(self, response: requests.Response) -> None:
+        """Stash renews the session cookie on each use: send the new one from now on."""
+        if not self._cookie:
+            return
+        values = [c.value for c in response.cookies if c.name == SESSION_COOKIE and c.value]
+        if values and values[-1] != self._cookie and _COOKIE_VALUE.fullmatch(values[-1]):
+            self._cookie = values[-1]
+            self._secrets.append(self._cookie)
+            self._session.headers["Cookie"] = f"{SESSION_COOKIE}={self._cookie}"
+
     def _answer(self, response: requests.Response) -> dict[str, Any]:
         status = response.status_code
+        if status in (401, 403) and self._cookie and not self._key:
+            raise StashAuthError(f"{self.where} answered HTTP {status}: it refused the session "
+                                 "cookie (expired? it lasts max_session_age after its last use)")
         if status in (401, 403):
             how = "no API key was given" if not self._key else "it refused the API key"
             raise StashAuthError(f"{self.where} answered HTTP {status}: {how} (set "
@@ -201,9 +234,11 @@ class StashClient:
         return payload["data"]
 
     def _clean(self, text: str) -> str:
-        """A server message, one line, with the key blanked should the server echo it."""
+        """A server message, one line, with the key and cookies blanked should it echo them."""
         text = " ".join(text.split())
-        return text.replace(self._key, "***") if self._key else text
+        for secret in sorted(self._secrets, key=len, reverse=True):   # longest first: one may
+            text = text.replace(secret, "***")                       # hold another
+        return text
 
 
 def _messages(errors: Any) -> str:

@@ -1,15 +1,31 @@
 """A Stash server for tests: GraphQL over HTTP POST at /graphql on 127.0.0.1, executed by
 graphql-core against `schema.graphql` (the part of Stash's schema phar uses, same names), so a
 query Stash would reject is rejected here (HTTP 422, as Stash's gqlgen answers). State is in
-memory: scenes with files (path, size, oshash) and history (rating, plays, O's), tags, markers.
+memory: scenes with files (path, size, oshash) and history (rating, plays, O's), tags (with
+parents), markers, and plugins' saved settings (`plugin_settings`: plugin id -> settings map).
 
-Faithful where phar depends on it: the `ApiKey` header (401 otherwise, empty body); string
-filters with EQUALS are SQL LIKE (case-insensitive, `_` and `%` wildcards), evaluated by SQLite
-itself; a marker's `tags` never repeat its primary tag; `end_seconds` must not be before
-`seconds`; tag names are unique whatever their case; `created_at` = `updated_at` when a marker
-is made and `updated_at` moves on each edit; `per_page` 25 by default, -1 for all; scenes sort
-by `id` (the only sort key the fake knows; Stash's other keys are refused, unknown ones as Stash
-refuses them). A scene's history is as Stash (0.25+) keeps it: `play_count` and `o_counter` are
+Authentication as Stash's (pkg/session/session.go `Authenticate`, internal/api/authentication.go)
+when credentials are configured (`api_key` given): an API key, from the `ApiKey` header or else
+the `apikey` query parameter, must be the key, and a wrong one is refused even beside a valid
+cookie; without a key, the `session` cookie must be one the fake handed out (`session`, the
+value a plugin gets in its input, or a renewal of it); anything else is HTTP 401 with an empty
+body. Like Stash, each request let in by the cookie is answered with it renewed (`Set-Cookie:
+session=...`, a new value; the old ones stay valid: the fake has no clock to expire them by).
+`api_key=None` is a Stash with no credentials: everything is accepted (Stash itself would still
+check an API key if one were sent).
+
+Faithful where phar depends on it: string filters with EQUALS are SQL LIKE (case-insensitive,
+`_` and `%` wildcards), evaluated by SQLite itself; a marker's `tags` never repeat its primary
+tag; `end_seconds` must not be before `seconds`; tag names are unique whatever their case;
+`created_at` = `updated_at` when a marker is made and `updated_at` moves on each edit;
+`per_page` 25 by default, -1 for all; scenes sort by `id` (the only sort key the fake knows;
+Stash's other keys are refused, unknown ones as Stash refuses them); multi-valued filters
+(scene tags, tag parents, marker tags) take INCLUDES, INCLUDES_ALL and EXCLUDES at depth 0;
+`configuration { plugins(include) }` leaves out a plugin with no settings, as Stash's resolver
+does; `tagDestroy` takes the tag off scenes, markers and child tags (Stash's ON DELETE CASCADE)
+but refuses while a marker has it as primary tag, with Stash's own error (pkg/sqlite/tag.go
+`Destroy`: `primary_tag_id` is NOT NULL, so Stash neither deletes such markers nor unsets the
+tag). A scene's history is as Stash (0.25+) keeps it: `play_count` and `o_counter` are
 the lengths of `play_history` and `o_history` (rows of its view and O dates), both newest first,
 and `last_played_at` is the latest play (null when never played).
 
@@ -27,6 +43,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable
+from urllib.parse import parse_qs, urlsplit
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +55,7 @@ from graphql import (GraphQLError, OperationType, build_schema, execute_sync, ge
 
 SDL = (Path(__file__).parent / "schema.graphql").read_text(encoding="utf-8")
 EPOCH = 1_767_225_600   # 2026-01-01T00:00:00Z
+SESSION_MAX_AGE = 3600   # Stash's default max_session_age, in seconds
 
 
 class FakeError(Exception):
@@ -78,8 +96,13 @@ class MarkerRow:
 
 
 class FakeStash:
-    def __init__(self, api_key: str | None = "test-key-7f3a9c", end_seconds: bool = True) -> None:
+    def __init__(self, api_key: str | None = "test-key-7f3a9c", end_seconds: bool = True,
+                 session: str | None = None) -> None:
         self.api_key = api_key
+        self.session = session   # the session cookie accepted (None: no cookie is)
+        self._sessions = {session} if session else set()   # it and its renewals
+        self._renewals = 0
+        self.session_cookies: list[str] = []   # the cookie of each request it let in
         self.end_seconds = end_seconds
         sdl = SDL if end_seconds else "\n".join(
             line for line in SDL.splitlines() if "end_seconds" not in line)
@@ -99,6 +122,8 @@ class FakeStash:
         self._lock = threading.RLock()
         self._sql = sqlite3.connect(":memory:", check_same_thread=False)
         self.ui: dict[str, Any] = {}  # the UI configuration (Settings > Interface), e.g. vrTag
+        # Settings > Plugins: plugin id -> its saved settings (unset keys are simply missing)
+        self.plugin_settings: dict[str, dict[str, Any]] = {}
         self._server: ThreadingHTTPServer | None = None
 
     # -- the library, as a person or a scan would set it up ------------------------------------
@@ -143,6 +168,11 @@ class FakeStash:
             self._root.bulkSceneUpdate(None, {"ids": [scene_id],
                                               "tag_ids": {"ids": [tag_id], "mode": "ADD"}})
 
+    def add_child_tag(self, name: str, parent_id: str, description: str | None = None) -> str:
+        with self._lock:
+            return self._root.tagCreate(None, {"name": name, "parent_ids": [parent_id],
+                                               "description": description}).id
+
     def tag_named(self, name: str) -> TagRow | None:
         return next((t for t in self.tags.values() if t.name.casefold() == name.casefold()), None)
 
@@ -152,6 +182,11 @@ class FakeStash:
 
     def scene_tag_names(self, scene_id: str) -> set[str]:
         return {self.tags[t].name for t in self.scenes[int(scene_id)].tag_ids}
+
+    def expire_sessions(self) -> None:
+        """Every session cookie handed out so far is refused from now on (expired)."""
+        with self._lock:
+            self._sessions.clear()
 
     def fail_after(self, n: int | None, applied: bool = False) -> None:
         self._fail_after, self._fail_applied = n, applied
@@ -232,20 +267,39 @@ class FakeStash:
         with self._lock:
             return bool(self._sql.execute("SELECT ? LIKE ?", (value, pattern)).fetchone()[0])
 
+    def authenticate(self, api_key: str | None, cookie: str | None) -> str | None:
+        """Stash's check of one request: None when refused, else the session cookie to answer
+        with ("" when no cookie is to be set)."""
+        if api_key and self.api_key:   # a key is checked first, alone, even beside a cookie
+            return "" if api_key == self.api_key else None
+        with self._lock:
+            if cookie is not None and cookie in self._sessions:
+                self.session_cookies.append(cookie)
+                self._renewals += 1   # Stash saves the session again: a new value, age reset
+                renewed = f"{self.session}-r{self._renewals}"
+                self._sessions.add(renewed)
+                return renewed
+        return "" if not self.api_key else None   # no credentials configured: all let in
+
 
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         fake: FakeStash = self.server.fake  # type: ignore[attr-defined]
+        self._set_cookie = ""   # the renewed session cookie, once let in by one
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         if self.path.split("?")[0] != "/graphql":
             return self._send(404, None)
-        if fake.api_key and self.headers.get("ApiKey") != fake.api_key:
+        query = parse_qs(urlsplit(self.path).query)
+        renewed = fake.authenticate(self.headers.get("ApiKey") or query.get("apikey", [""])[0],
+                                    _cookie(self.headers.get("Cookie"), "session"))
+        if renewed is None:
             self.send_response(401)
             self.send_header("WWW-Authenticate", "FormBased")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
+        self._set_cookie = renewed
         try:
             body = json.loads(raw)
         except ValueError:
@@ -258,6 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: dict[str, Any] | None) -> None:
         data = json.dumps(payload).encode() if payload is not None else b"internal error"
         self.send_response(status)
+        if getattr(self, "_set_cookie", ""):   # as gorilla/sessions writes it
+            self.send_header("Set-Cookie", f"session={self._set_cookie}; Path=/; "
+                             f"Max-Age={SESSION_MAX_AGE}; SameSite=Lax")
         self.send_header("Content-Type", "application/json" if payload is not None else "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -284,7 +341,13 @@ class _Root:
     # queries
 
     def configuration(self, info: Any) -> Any:
-        return {"ui": dict(self.f.ui)}
+        return {"ui": dict(self.f.ui), "plugins": self._plugins}
+
+    def _plugins(self, info: Any, include: list[str] | None = None) -> dict[str, Any]:
+        """internal/api/resolver_model_config.go: all plugins without `include`; a plugin with
+        no settings saved is left out either way."""
+        saved = self.f.plugin_settings
+        return {p: dict(saved[p]) for p in (include or list(saved)) if saved.get(p)}
 
     def findSceneByHash(self, info: Any, input: dict[str, Any]) -> Any:
         want = input.get("oshash")
@@ -387,6 +450,23 @@ class _Root:
         self.f.tags[row.id] = row
         return _Tag(self.f, row)
 
+    def tagDestroy(self, info: Any, input: dict[str, Any]) -> bool:
+        tag_id = _int(input["id"])
+        # pkg/sqlite/tag.go Destroy: primary_tag_id is NOT NULL, so such markers block it
+        if any(m.primary_tag_id == tag_id for m in self.f.markers.values()):
+            raise FakeError("cannot delete tag used as a primary tag in scene markers")
+        if tag_id not in self.f.tags:
+            raise FakeError(f"id {tag_id} does not exist in tags")
+        # the join tables' ON DELETE CASCADE: scenes_tags, scene_markers_tags, tags_relations
+        for scene in self.f.scenes.values():
+            scene.tag_ids = [t for t in scene.tag_ids if t != tag_id]
+        for marker in self.f.markers.values():
+            marker.tag_ids = [t for t in marker.tag_ids if t != tag_id]
+        for tag in self.f.tags.values():
+            tag.parent_ids = [t for t in tag.parent_ids if t != tag_id]
+        del self.f.tags[tag_id]
+        return True
+
     # lookups and criteria
 
     def _scene(self, scene_id: str) -> SceneRow:
@@ -425,6 +505,8 @@ class _Root:
             return self._string(t.name, crit)
         if key == "aliases":
             return any(self._string(a, crit) for a in t.aliases)
+        if key == "parents":   # depth 0: direct parents (pkg/sqlite/filter_hierarchical.go)
+            return _includes(set(t.parent_ids), crit)
         raise FakeError(f"the fake Stash does not filter tags by {key}")
 
     def _marker_criterion(self, m: MarkerRow, key: str, crit: dict[str, Any]) -> bool:
@@ -521,6 +603,15 @@ def _includes(have: set[int], crit: dict[str, Any]) -> bool:
     if crit["modifier"] == "INCLUDES_ALL":
         return want <= have
     return not have & want
+
+
+def _cookie(header: str | None, name: str) -> str | None:
+    """The first cookie of this name in a `Cookie` header, as Go's `Request.Cookie` finds it."""
+    for part in (header or "").split(";"):
+        key, eq, value = part.strip().partition("=")
+        if eq and key == name:
+            return value.strip('"')
+    return None
 
 
 def _only(crit: dict[str, Any], *modifiers: str) -> None:

@@ -398,3 +398,28 @@ def test_similar_ranks_a_composed_library_by_what_happens_in_it(pipeline, capsys
     result = orjson.loads(out)
     assert result["look_model"] and all(m["look"] is not None for m in result["matches"])
     assert result["matches"][0]["relpath"] == "g60d40"
+
+
+def test_the_stash_plugin_analyses_a_queued_scene_with_the_demo_bundle(pipeline, tmp_path):
+    """The plugin as Stash runs it (tests/stash_plugin), with the main job's bundle and the
+    plugin's default profile (fast; the bundle's marker poses are kept)."""
+    from tests.stash_plugin.conftest import stash_with_plugin
+
+    root, _, bundle = pipeline
+    video = make_composed_video(tmp_path / "queued.mp4", [("gamma", 10), (None, 6), ("alpha", 12)],
+                                seed=2450)
+    with stash_with_plugin(tmp_path, {"bundle": str(bundle)}) as plugin:
+        scene = plugin.stash.add_scene(str(video), title="queued")
+        plugin.stash.tag_scene(scene, plugin.stash.add_tag("phar: queue"))
+        run = plugin.run("Analyse queued scenes")
+        assert run.code == 0, run.log
+        markers = sorted((m.seconds, m.end_seconds, m.title.split()[0])
+                         for m in plugin.stash.markers_of(scene))
+        assert [label for _, _, label in markers] == ["gamma", "alpha"]
+        (g_start, g_end, _), (a_start, a_end, _) = markers
+        assert g_start < 2 and abs(g_end - 10) <= 3 and abs(a_start - 16) <= 3 and a_end > 26
+        assert plugin.stash.scene_tag_names(scene) >= {"gamma", "alpha", "phar: analysed"}
+        assert "phar: queue" not in plugin.stash.scene_tag_names(scene)
+        data = orjson.loads((tmp_path / "phar-out" / str(video)[1:]).with_suffix(".json")
+                            .read_bytes())
+        assert data["config"]["profile"] == "fast" and data["config"]["pose_backend"] == "markers"
