@@ -1,6 +1,7 @@
 """Where a batch's analyses run: `local` (a process pool on this machine) or `ray` (actors on a
-Ray cluster, or on a local Ray started for the run); `InProcessExecutor` for the Stash plugin. Both hand back `concurrent.futures.Future`s
-of a worker's result dict, so the driver's loop is the same for both.
+Ray cluster, or on a local Ray started for the run); `InProcessExecutor` (this process) for the
+Stash plugin. All hand back `concurrent.futures.Future`s of a worker's result dict, so the
+driver's loop is the same for all.
 
 The driver keeps at most `slots` videos in flight (one per worker), so a dispatched video is
 really being analysed, and stopping leaves nothing queued inside an executor.
