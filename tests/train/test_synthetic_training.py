@@ -8,6 +8,7 @@ which classes apart), `phar prepare-data`, `phar train` rgb/skeleton/audio with 
 from __future__ import annotations
 
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -346,33 +347,10 @@ SIMILAR_LIBRARY = {
 }
 
 
-def truth_shares(parts) -> dict[str, float]:
-    seconds: dict[str, float] = {}
-    for label, s in parts:
-        if label is not None:
-            seconds[label] = seconds.get(label, 0.0) + s
-    total = sum(seconds.values())
-    return {label: s / total for label, s in seconds.items()}
-
-
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    dot = sum(a[k] * b.get(k, 0.0) for k in a)
-    return dot / (np.linalg.norm(list(a.values())) * np.linalg.norm(list(b.values())))
-
-
-def spearman(x: list[float], y: list[float]) -> float:
-    def ranks(v):  # average ranks of ties
-        v = np.asarray(v)
-        order = v.argsort(kind="stable")
-        r = np.empty(len(v))
-        r[order] = np.arange(len(v))
-        for value in np.unique(v):
-            r[v == value] = r[v == value].mean()
-        return r
-    return float(np.corrcoef(ranks(x), ranks(y))[0, 1])
-
-
 def test_similar_ranks_a_composed_library_by_what_happens_in_it(pipeline, capsys):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from bench_similar_truth import cosine, spearman, truth_shares
+
     root, _, bundle = pipeline
     library = root / "similar-library"
     library.mkdir()
