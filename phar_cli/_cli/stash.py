@@ -104,15 +104,11 @@ def pull(
 
     Example: phar stash pull -o mine.csv --url http://nas:9999
     """
-    from phar_cli.core.labels import DEFAULT_LABEL_FILES, read_label_map
-    from phar_cli.stash.pull import PullOptions, pull as run_pull, write_annotations
-    from phar_cli.stash.settings import BACKGROUND
+    from phar_cli.stash.pull import PullOptions, pull as run_pull, pull_labels, write_annotations
 
     check_output(output)
     rules = _settings(settings, parent_tag)
-    names = read_label_map(labels or DEFAULT_LABEL_FILES["rgb"])
-    names = [x for x in dict.fromkeys([*names, *rules.labels]) if x != BACKGROUND]
-    options = PullOptions(tuple(names), rules, _maps(path_map), point_seconds)
+    options = PullOptions(pull_labels(rules, labels), rules, _maps(path_map), point_seconds)
     with _api(url, api_key_file, timeout, retries) as api:
         report = run_pull(api, options)
     write_annotations(report.rows, output)

@@ -127,6 +127,17 @@ class VideoRow:
     outputs: list[str]
 
 
+@dataclass
+class SignalRows:
+    """The done videos that have a profile (id, path, relpath, head/tail hash, size, duration;
+    by path), each one's seconds per label, its look (model, dims, float16 bytes), and how many
+    videos are not done."""
+    videos: list[tuple[int, str, str, str | None, int | None, float]]
+    seconds: dict[int, dict[str, float]]
+    looks: dict[int, tuple[str, int, bytes]]
+    not_done: int
+
+
 class Catalog:
     """The driver's handle on the catalog. Open with `Catalog.open(outdir)` (writer, locked) or
     `Catalog.read(outdir)` (reader, for reports)."""
@@ -295,6 +306,22 @@ class Catalog:
         return [(int(r[0]), str(r[1])) for r in self.conn.execute(
             "SELECT v.id, v.relpath FROM videos v LEFT JOIN profiles p ON p.video_id = v.id"
             " WHERE v.status = 'done' AND p.video_id IS NULL ORDER BY v.relpath")]
+
+    def signals(self) -> SignalRows:
+        """What `phar similar` reads: the done videos' profiles and looks."""
+        videos = self.conn.execute(
+            "SELECT v.id, v.path, v.relpath, v.head_tail, v.size, p.duration FROM videos v"
+            " JOIN profiles p ON p.video_id = v.id WHERE v.status = 'done'"
+            " ORDER BY v.path").fetchall()
+        seconds: dict[int, dict[str, float]] = {}
+        for video_id, label, s in self.conn.execute(
+                "SELECT video_id, label, seconds FROM profile_labels"):
+            seconds.setdefault(video_id, {})[label] = s
+        looks = {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute(
+            "SELECT video_id, model, dims, vector FROM looks")}
+        not_done = self.conn.execute(
+            "SELECT count(*) FROM videos WHERE status != 'done'").fetchone()[0]
+        return SignalRows(videos, seconds, looks, not_done)
 
     def put_signals(self, video_id: int, profile: ActionProfile, look: Look | None) -> None:
         """A done video's profile and look filled in afterwards."""

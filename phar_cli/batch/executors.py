@@ -145,7 +145,7 @@ class LocalExecutor(Executor):
                 f"{self.plan.threads} thread{'s' if self.plan.threads != 1 else ''} each")
 
 
-# -- ray --------------------------------------------------------------------------------------
+# -- in this process --------------------------------------------------------------------------
 
 class InProcessExecutor(Executor):
     """The analyses in this process, one at a time: for a caller that is itself killed without
@@ -171,6 +171,8 @@ class InProcessExecutor(Executor):
     def describe(self) -> str:
         return "in this process, one video at a time"
 
+
+# -- ray --------------------------------------------------------------------------------------
 
 class EngineActor:
     """A Ray actor holding one Worker (one Engine); Ray gives it its GPU share and CPUs."""
@@ -328,5 +330,4 @@ def make_executor(kind: str, setup: WorkerSetup, *, workers: int | None = None,
 
 
 __all__ = ["Executor", "ExecutorError", "InProcessExecutor", "LocalExecutor", "RayExecutor",
-           "lost_error",
-           "make_executor", "parse_resources"]
+           "lost_error", "make_executor", "parse_resources"]

@@ -10,15 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 from phar_cli.batch.catalog import Catalog
 from phar_cli.core.action_profile import ActionProfile, profile_of
 from phar_cli.core.look import Look
-from phar_cli.core.predictions import Analysis
+from phar_cli.core.predictions import Analysis, read_json
 from phar_cli.core.segments import Segment
 from phar_cli.errors import PharError
-from phar_cli.spans import Span
 
 
 @dataclass
@@ -31,19 +28,13 @@ class Backfill:
 def signals_of(path: Path) -> tuple[ActionProfile, Look | None, str]:
     """The profile, look and video path of one predictions file (PharError when it is not
     one)."""
-    try:
-        data = orjson.loads(path.read_bytes())
-    except OSError as ex:
-        raise PharError(f"{path}: cannot read ({ex.strerror or ex})") from ex
-    except orjson.JSONDecodeError as ex:
-        raise PharError(f"{path}: not valid JSON ({ex})") from ex
+    data = read_json(path)
     if not isinstance(data, dict):
         raise PharError(f"{path}: not a phar predictions file")
     analysis = Analysis.from_dict(data, source=str(path))
     try:
-        segments = ([Segment(str(s["label"]), Span(float(s["start"]), float(s["end"])),
-                             float(s["score"]), float(s.get("coverage", 1.0)))
-                     for s in data["segments"]] if isinstance(data.get("segments"), list) else None)
+        segments = ([Segment.from_dict(s) for s in data["segments"]]
+                    if isinstance(data.get("segments"), list) else None)
     except (KeyError, TypeError, ValueError) as ex:
         raise PharError(f"{path}: unreadable segments ({type(ex).__name__}: {ex})") from ex
     return profile_of(analysis, segments), analysis.look, analysis.video.path

@@ -155,17 +155,22 @@ def analysis_from_seed_json(data: list, source: str,
                     {"source": "seed-json"})
 
 
-def load_predictions(path: str | Path, subclip_len: float = DEFAULT_SUBCLIP_LEN) -> Analysis:
-    """Read a phar predictions JSON, or the seed's list-of-dicts JSON (see `legacy`)."""
-    path = Path(path)
+def read_json(path: Path) -> Any:
+    """A predictions file's JSON as it is (PredictionsFormatError when unreadable)."""
     try:
         raw = path.read_bytes()
     except OSError as ex:
         raise PredictionsFormatError(f"{path}: cannot read ({ex.strerror or ex})") from ex
     try:
-        data = orjson.loads(raw)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError as ex:
         raise PredictionsFormatError(f"{path}: not valid JSON ({ex})") from ex
+
+
+def load_predictions(path: str | Path, subclip_len: float = DEFAULT_SUBCLIP_LEN) -> Analysis:
+    """Read a phar predictions JSON, or the seed's list-of-dicts JSON (see `legacy`)."""
+    path = Path(path)
+    data = read_json(path)
     if isinstance(data, list):
         return analysis_from_seed_json(data, source=str(path), subclip_len=subclip_len)
     if not isinstance(data, dict):

@@ -32,6 +32,12 @@ class Segment:
                 "end": round(self.span.end, digits), "score": round(self.score, digits),
                 "coverage": round(self.coverage, digits)}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        """A segment as `to_dict` wrote it (KeyError, TypeError or ValueError otherwise)."""
+        return cls(str(data["label"]), Span(float(data["start"]), float(data["end"])),
+                   float(data["score"]), float(data.get("coverage", 1.0)))
+
 
 @dataclass
 class _Run:

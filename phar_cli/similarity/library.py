@@ -122,25 +122,15 @@ def load_library(outdir: Path) -> Library:
         notes.append(f"{outdir}: a batch is writing there; videos it has not finished, and "
                      "older ones without a profile, are left out")
     with Catalog.read(outdir) as catalog:
-        rows = catalog.conn.execute(
-            "SELECT v.id, v.path, v.relpath, v.head_tail, v.size, p.duration FROM videos v"
-            " JOIN profiles p ON p.video_id = v.id WHERE v.status = 'done'"
-            " ORDER BY v.path").fetchall()
-        seconds: dict[int, dict[str, float]] = {}
-        for video_id, label, s in catalog.conn.execute(
-                "SELECT video_id, label, seconds FROM profile_labels"):
-            seconds.setdefault(video_id, {})[label] = s
-        looks = {r[0]: (r[1], r[2], r[3]) for r in catalog.conn.execute(
-            "SELECT video_id, model, dims, vector FROM looks")}
-        undone = catalog.conn.execute(
-            "SELECT count(*) FROM videos WHERE status != 'done'").fetchone()[0]
-    if undone:
-        notes.append(f"{undone} videos of the catalog are not done (failed or not analysed "
-                     "yet); they are left out")
+        rows = catalog.signals()
+    if rows.not_done:
+        notes.append(f"{rows.not_done} videos of the catalog are not done (failed or not "
+                     "analysed yet); they are left out")
+    looks = rows.looks
     entries = [Entry(path, relpath, head_tail or f"path:{path}", size,
-                     profile(duration, seconds.get(video_id, {})),
+                     profile(duration, rows.seconds.get(video_id, {})),
                      looks[video_id][0] if video_id in looks else None)
-               for video_id, path, relpath, head_tail, size, duration in rows]
+               for video_id, path, relpath, head_tail, size, duration in rows.videos]
     labels = sorted({label for e in entries for label in e.profile.seconds})
     column = {label: j for j, label in enumerate(labels)}
     shares = np.zeros((len(entries), len(labels)), np.float32)
@@ -148,7 +138,7 @@ def load_library(outdir: Path) -> Library:
         for label, share in e.profile.shares().items():
             shares[i, column[label]] = share
     look_vectors: dict[str, np.ndarray] = {}
-    for i, (video_id, *_rest) in enumerate(rows):
+    for i, (video_id, *_rest) in enumerate(rows.videos):
         if video_id in looks:
             model, dims, blob = looks[video_id]
             if model not in look_vectors:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from phar_cli.atomic import atomic_write_bytes
-from phar_cli.core.labels import canonical
+from phar_cli.core.labels import DEFAULT_LABEL_FILES, canonical, read_label_map
 from phar_cli.errors import UsageError
 from phar_cli.stash.api import Marker, StashApi, Tag
 from phar_cli.stash.paths import PathMap, to_local
-from phar_cli.stash.settings import StashSettings
+from phar_cli.stash.settings import BACKGROUND, StashSettings
 
 COLUMNS = ("video", "start", "end", "label", "kind", "tag", "marker")
 
@@ -66,6 +66,13 @@ class PullReport:
                 "markers_seen": self.markers_seen, "phar_untouched": self.phar_untouched,
                 "points_skipped": self.points_skipped, "points_widened": self.points_widened,
                 "no_file": self.no_file}
+
+
+def pull_labels(settings: StashSettings, label_map: str | Path | None = None) -> tuple[str, ...]:
+    """The labels a pull looks for: a label map's (default: phar's 17) and the settings' own,
+    background never."""
+    names = read_label_map(label_map or DEFAULT_LABEL_FILES["rgb"])
+    return tuple(x for x in dict.fromkeys([*names, *settings.labels]) if x != BACKGROUND)
 
 
 def pull(api: StashApi, options: PullOptions) -> PullReport:

@@ -170,10 +170,8 @@ def _key(path: str) -> str:
 def _statuses(outdir: Path) -> dict[str, tuple[str, str | None, str | None]]:
     """Video path -> (status, last push status, error) from the catalog."""
     with Catalog.read(outdir) as catalog:
-        rows = catalog.conn.execute(
-            "SELECT v.path, v.status, p.status, v.error FROM videos v"
-            " LEFT JOIN stash_pushes p ON p.video_id = v.id").fetchall()
-    return {path: (status, pushed, error) for path, status, pushed, error in rows}
+        return {path: (row.status, (catalog.pushed(row.id) or (None, None, None))[2], row.error)
+                for path, row in catalog.videos().items()}
 
 
 def _has(scene: Scene, tag: Tag) -> bool:
@@ -220,14 +218,10 @@ def push_results(ctx: Context) -> dict[str, Any]:
 
 
 def pull_corrections(ctx: Context) -> dict[str, Any]:
-    from phar_cli.core.labels import DEFAULT_LABEL_FILES, read_label_map
-    from phar_cli.stash.pull import PullOptions, pull, write_annotations
-    from phar_cli.stash.settings import BACKGROUND
+    from phar_cli.stash.pull import PullOptions, pull, pull_labels, write_annotations
 
     rules = ctx.rules
-    names = [x for x in dict.fromkeys([*read_label_map(DEFAULT_LABEL_FILES["rgb"]),
-                                       *rules.labels]) if x != BACKGROUND]
-    report = pull(ctx.api, PullOptions(tuple(names), rules, ctx.maps))
+    report = pull(ctx.api, PullOptions(pull_labels(rules), rules, ctx.maps))
     ctx.settings.output_dir.mkdir(parents=True, exist_ok=True)
     target = ctx.settings.output_dir / ANNOTATIONS
     write_annotations(report.rows, target)
