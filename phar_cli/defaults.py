@@ -17,3 +17,6 @@ VIDEO_EXTENSIONS = frozenset({
     ".mp4", ".m4v", ".mkv", ".mov", ".qt", ".avi", ".webm", ".wmv", ".flv", ".mpg", ".mpeg",
     ".ts", ".m2ts", ".mts", ".3gp", ".ogv", ".vob",
 })
+
+# `phar train`: validations without improvement before training stops, where the config sets none
+DEFAULT_PATIENCE = 10

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """How right is `phar similar --by profile` on held-out synthetic compositions? A library of
-random compositions (`bench_precision.composition`: parts of 8-20 s off the 7 s grid, stretches
-of nothing, seeds no test uses) analysed by `phar batch` with one bundle; each video is a query,
-and its ranking is compared with the truth: the cosine of the parts' shares of action time
+random compositions (`bench_precision.classic_composition`: parts of 8-20 s off the 7 s grid,
+stretches of nothing, seeds no test uses) analysed by `phar batch` with one bundle; each video
+is a query, and its ranking is compared with the truth: the cosine of the parts' shares of action time
 (Spearman's rank correlation over the other videos, ties given their mean rank).
 
     python scripts/bench_similar_truth.py --bundle phar-out/synthetic-demo-bundle
@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_precision import composition  # noqa: E402
+from bench_precision import classic_composition  # noqa: E402
 
 
 def truth_shares(parts: list[tuple[str | None, float]]) -> dict[str, float]:
@@ -78,7 +78,7 @@ def main() -> None:
     truth: dict[str, list[tuple[str | None, float]]] = {}
     for k in range(args.videos):
         seed = args.seed + k
-        parts = composition(np.random.default_rng(seed), args.seconds)
+        parts = classic_composition(np.random.default_rng(seed), args.seconds)
         truth[f"c{seed}"] = parts
         make_composed_video(library / f"c{seed}.mp4", parts, seed=seed)
     outdir = work / "out"

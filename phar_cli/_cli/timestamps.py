@@ -52,7 +52,7 @@ def timestamps(
         if result.config.get("refine") and not from_json:
             err.print(f"boundaries refined with {len(result.extra)} extra windows "
                       f"({len(result.windows)} on the grid); shot cuts found: "
-                      f"{len(result.cuts)}, changes of sound or picture: {len(result.changes)}",
+                      f"{len(result.cuts)}, changes of sound, picture or movement: {len(result.changes)}",
                       highlight=False)
         table = Table(title=f"{len(found)} segments in {video.name}")
         for col in ("start", "end", "label", "score", "coverage"):

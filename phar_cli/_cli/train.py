@@ -10,9 +10,10 @@ from rich.table import Table
 
 from phar_cli.core.load import parse_label_maps
 from phar_cli._cli.common import Bars, err, out, progress_bars
-from phar_cli.core.fusion import DEFAULT_RULE
+from phar_cli.core.fusion import FIT_RULE
 from phar_cli.data.prepare import PrepareOptions
 from phar_cli.data.report import ClassCount, StreamStats, stream_list
+from phar_cli.defaults import DEFAULT_PATIENCE
 from phar_cli.errors import UsageError
 
 _PREPARE = PrepareOptions(labels={})
@@ -117,13 +118,26 @@ def train(
         "For fusion: the folder holding rgb/, skeleton/, audio/ (default work_dirs)."))] = None,
     resume: Annotated[bool, typer.Option(help="Resume from the last checkpoint in --work-dir.")] = False,
     load_from: Annotated[Optional[Path], typer.Option(help="Start from these weights (fine-tuning).")] = None,
-    epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the config's number of epochs.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--max-epochs", "--epochs", min=1, help=(
+        "The most epochs to train (default: the config's); training stops earlier when "
+        "validation stops improving (--patience)."), rich_help_panel="Early stopping")] = None,
+    patience: Annotated[Optional[int], typer.Option(min=1, help=(
+        "Stop after this many validations without a better one (top-1, then a lower NLL); "
+        f"default: the config's, else {DEFAULT_PATIENCE}. <stream>.pth is the best validation's "
+        "weights."), rich_help_panel="Early stopping")] = None,
+    val_interval: Annotated[Optional[int], typer.Option(min=1, help=(
+        "Validate every this many epochs (default: the config's; 1 for --small)."),
+        rich_help_panel="Early stopping")] = None,
+    max_minutes: Annotated[Optional[float], typer.Option(min=0.01, help=(
+        "Stop after this many minutes of training (the epoch under way finishes and is "
+        "validated)."), rich_help_panel="Early stopping")] = None,
     topk: Annotated[int, typer.Option(min=1, max=5, help="fusion: the top-k accuracy to maximise.")] = 2,
     bundle_name: Annotated[Optional[str], typer.Option(help="fusion: the name of the bundle written.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     fusion_rule: Annotated[str, typer.Option(help=(
-        "fusion: the rule the weights are fitted under (known or seed; both are reported)."))] = DEFAULT_RULE,
+        "fusion: the rule the weights are fitted under and the bundle uses (nested, known or "
+        "seed; all are reported)."))] = FIT_RULE,
     calibrate: Annotated[bool, typer.Option(help=(
         "fusion: fit a calibration (temperature scaling of each stream and of the fused scores)."))] = True,
 ) -> None:
@@ -153,22 +167,34 @@ def train(
                                 description=f"Training {stream} (epoch {scalars.get('epoch')}, "
                                             f"loss {scalars.get('loss', float('nan')):.3f})")
             elif "acc/top1" in scalars:
-                progress.console.print(f"epoch {done}/{total}: val top-1 {scalars['acc/top1']:.3f}")
+                nll = f", NLL {scalars['acc/nll']:.3f}" if "acc/nll" in scalars else ""
+                progress.console.print(f"epoch {done}/{total}: val top-1 "
+                                       f"{scalars['acc/top1']:.3f}{nll}")
 
         result = train_stream(stream, dataset, config=SMALL_CONFIGS[stream] if small else config,
                               work_dir=work_dir, resume=resume, device=device, load_from=load_from,
-                              max_epochs=epochs, seed=seed, progress=report)
+                              max_epochs=epochs, seed=seed, progress=report, patience=patience,
+                              val_interval=val_interval, max_minutes=max_minutes)
     m = result.metrics
-    table = Table(title=f"{stream}: validation ({m['val_clips']} clips)")
-    for col in ("top-1", "top-2", "top-3", "mean class acc"):
+    best = f"best epoch {m['best_epoch']}, " if m.get("best_epoch") else ""
+    table = Table(title=f"{stream}: validation ({m['val_clips']} clips; {best}stopped at epoch "
+                        f"{m['stopped_epoch']}: {_why(m)})")
+    for col in ("top-1", "top-2", "top-3", "mean class acc", "NLL"):
         table.add_column(col, justify="right")
     fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
     table.add_row(fmt(m.get("top1")), fmt(m.get("top2")), fmt(m.get("top3")),
-                  fmt(m.get("mean_class_accuracy")))
+                  fmt(m.get("mean_class_accuracy")), fmt(m.get("nll")))
     out.print(table)
     out.print(f"wrote {result.checkpoint} (use: phar timestamps --{stream}-checkpoint "
               f"{result.checkpoint} --{stream}-config {result.config}), "
               f"{result.work_dir / 'metrics.json'}, {result.plot or '(no plot)'}")
+
+
+def _why(m: dict) -> str:
+    why = m["stopped_because"]
+    if why == "patience":
+        return f"no better validation in {m['patience']}"
+    return f"{m['max_minutes']:g} minutes passed" if why == "time" else "the most epochs"
 
 
 def _train_fusion(dataset: Path, models_dir: Path, topk: int, bundle_name: str | None,
@@ -185,8 +211,11 @@ def _train_fusion(dataset: Path, models_dir: Path, topk: int, bundle_name: str |
     table.add_column("model")
     for k in (1, 2, 3):
         table.add_column(f"top-{k}", justify="right")
+    table.add_column("top-1 on its own labels (clips)", justify="right")
     for row, acc in done.table.items():
-        table.add_row(row, *(f"{acc[f'top{k}']:.3f}" for k in (1, 2, 3)))
+        own = done.own_labels.get(row.removesuffix(" alone")) if row.endswith(" alone") else None
+        table.add_row(row, *(f"{acc[f'top{k}']:.3f}" for k in (1, 2, 3)),
+                      f"{own['top1']:.3f} ({own['clips']})" if own else "")
     out.print(table)
     if done.ece:
         ece = Table(title="calibration: expected calibration error on the validation clips")

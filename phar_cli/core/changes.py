@@ -19,6 +19,17 @@ are compared; a change is a local peak of that difference, large enough on one o
 - motion: the mean log of the frame differences moves by log(`MOTION_RATIO`).
 Comparing side means makes the difference grow linearly towards the instant of a step change
 and fall after it, so the peak sits on the step, to a block (0.1 s).
+
+People's movement (`pose_changes`) is compared the same way, over the poses the skeleton stream
+extracted on the grid's windows: each pose is centred on its joints' mean
+and scaled by their spread, so where a person stands and how large they look do not count, and
+the `POSE_HALF` seconds before and after an instant are compared by the mean pose (a change of
+position: standing to lying) and by how far each joint moves about its mean (a change of motion
+pattern: arms that wave against hips that go up and down) — a change of `POSE_SHIFT` or
+`POSE_MOTION` (in the pose's own size) counts. A window's poses are a few a second, and a
+movement at rest looks like another at rest, so the peak places a change to a second at best;
+`placed` then splits denser poses around it (the engine finds them for the purpose) where two
+Gaussians fit them best.
 """
 from __future__ import annotations
 
@@ -34,6 +45,13 @@ MOTION_RATIO = 4.0    # a change of mean motion by this factor counts
 MOTION_FLOOR = 0.5    # grey levels added before the log: compression noise is not motion
 HALF = 1.5            # seconds compared on each side
 BLOCK = 0.1           # seconds a sound block: the resolution of a change
+POSE_HALF = 2.5       # seconds of poses on each side: more than a cycle of a 0.5 Hz movement
+POSE_MIN = 4          # poses a side needs to be compared
+POSE_COVER = 0.8      # share of a side's time its poses must span
+POSE_SHIFT = 0.29     # a change of the mean pose this large counts (in the pose's spread) ...
+POSE_MOTION = 0.14    # ... or of the joints' movement about their mean (both: their hypot)
+POSE_VAR_FLOOR = 1e-3 # variance of a still coordinate (pose units²): keypoints jitter
+POSE_SCORE = 0.3      # a pose whose joints' mean score is lower is not used
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,103 @@ def change_points(level_db: np.ndarray | None = None, spectrum: np.ndarray | Non
     # Only instants with a full `half` on both sides: nearer the ends a side is mostly padding.
     return [Change(round(i * block, 6), round(float(novelty[i]), 3))
             for i in _peaks(novelty, h) if novelty[i] >= 1.0 and h <= i <= n - h]
+
+
+def pose_changes(times: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, *,
+                 duration: float, block: float = BLOCK, half: float = POSE_HALF) -> list[Change]:
+    """The changes in how the people move: `keypoints` (N, 17, 2) and `scores` (N, 17) of one
+    person a frame (the surest) at `times` (s, any order), compared `half` seconds a side."""
+    n = int(np.ceil(duration / block - 1e-9))
+    h = max(1, int(round(half / block)))
+    times, poses = _usable(times, keypoints, scores)
+    if n < 2 * h + 1 or len(times) < 2 * POSE_MIN:
+        return []
+    novelty = pose_novelty(times, poses, n, block, half)
+    return [Change(round(_located(times, poses, i * block, half), 6), round(float(novelty[i]), 3))
+            for i in _peaks(novelty, h) if novelty[i] >= 1.0 and h <= i <= n - h]
+
+
+def pose_novelty(times: np.ndarray, poses: np.ndarray, n: int, block: float,
+                 half: float) -> np.ndarray:
+    """At each of n instants, how differently the poses (N, D, in time order) lie and move in
+    the `half` seconds before and after; 0 where a side holds too few poses or covers too
+    little of its time (poses from windows the skeleton stream skipped are missing)."""
+    # Running sums: any side's mean and spread in O(1).
+    cum = np.concatenate([np.zeros((1, poses.shape[1])), np.cumsum(poses, axis=0)])
+    cum2 = np.concatenate([np.zeros((1, poses.shape[1])), np.cumsum(poses * poses, axis=0)])
+    at = np.arange(n) * block
+    lo, mid, hi = (np.searchsorted(times, at + d) for d in (-half, 0.0, half))
+
+    def side(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        count = np.maximum(b - a, 1)[:, None]
+        mean = (cum[b] - cum[a]) / count
+        return mean, np.sqrt(np.maximum((cum2[b] - cum2[a]) / count - mean * mean, 0.0))
+
+    (mean_l, spread_l), (mean_r, spread_r) = side(lo, mid), side(mid, hi)
+    d = poses.shape[1] / 2  # joints
+    shift = np.sqrt(((mean_l - mean_r) ** 2).sum(axis=1) / d) / POSE_SHIFT
+    motion = np.sqrt(((spread_l - spread_r) ** 2).sum(axis=1) / d) / POSE_MOTION
+    # Both sides posed nearly all through: where people come into view (or the skeleton stream
+    # skipped windows) a side holds a little of its time, and a little is noise, not a change.
+    last, reach = len(times) - 1, POSE_COVER * half
+    covered = ((mid - lo >= POSE_MIN) & (hi - mid >= POSE_MIN)
+               & (times[np.minimum(lo, last)] <= at - reach)
+               & (times[np.maximum(hi - 1, 0)] >= at + reach))
+    return np.where(covered, np.hypot(shift, motion), 0.0)
+
+
+def placed(change: Change, times: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
+           half: float = POSE_HALF) -> Change:
+    """`change` moved to where the poses (`keypoints` (N, 17, 2), `scores` (N, 17) at `times`,
+    denser than the grid's) split best within `half` of it; as it was where they are too few."""
+    times, poses = _usable(times, keypoints, scores)
+    if len(times) < 2 * POSE_MIN:
+        return change
+    return Change(round(_located(times, poses, change.time, half), 6), change.strength)
+
+
+def _usable(times: np.ndarray, keypoints: np.ndarray,
+            scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The times (in order) and normalised, flattened poses (N, 34) of the poses sure enough."""
+    times, scores = np.asarray(times, float), np.asarray(scores, float)
+    good = scores.mean(axis=1) >= POSE_SCORE if len(times) else np.zeros(0, bool)
+    order = np.argsort(times[good], kind="stable")
+    poses = _normalised(np.asarray(keypoints, float).reshape(-1, 17, 2)[good][order])
+    return times[good][order], poses.reshape(len(poses), 2 * poses.shape[1])
+
+
+def _located(times: np.ndarray, poses: np.ndarray, t: float, half: float) -> float:
+    """The change near `t` placed between the two poses where splitting the poses within `half`
+    of it into two Gaussians (a mean and a variance per coordinate each) fits them best: the
+    novelty's peak is blurred by the sides' width, this split is as sharp as the poses are
+    dense."""
+    a, b = np.searchsorted(times, [t - half, t + half])
+    x, at = poses[a:b], times[a:b]
+    best, where = np.inf, t
+    for k in range(POSE_MIN - 1, len(x) - POSE_MIN + 2):
+        cost = sum(len(side) * np.log(side.var(axis=0) + POSE_VAR_FLOOR).sum()
+                   for side in (x[:k], x[k:]))
+        if cost < best:
+            best, where = cost, (at[k - 1] + at[k]) / 2
+    return float(where)
+
+
+def _normalised(keypoints: np.ndarray) -> np.ndarray:
+    """Poses (N, J, 2) centred on their joints' mean, in units of the joints' RMS distance from it."""
+    centred = keypoints - keypoints.mean(axis=1, keepdims=True)
+    size = np.sqrt((centred ** 2).sum(axis=2).mean(axis=1))
+    return centred / np.maximum(size, 1e-6)[:, None, None]
+
+
+def merged(*found: list[Change], apart: float = HALF) -> list[Change]:
+    """Changes of several kinds as one list in time order; a change within `apart` of one of an
+    earlier kind is the same change, placed less sharply, and left out (each costs the windows
+    that look across it)."""
+    out: list[Change] = []
+    for changes in found:
+        kept = list(out)
+        out += [c for c in changes if all(abs(c.time - o.time) >= apart for o in kept)]
+    return sorted(out, key=lambda c: c.time)
 
 
 def _fit(values: np.ndarray, n: int) -> np.ndarray:

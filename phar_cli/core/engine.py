@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from phar_cli.core.changes import BLOCK, Change, change_points
+from phar_cli.core.changes import (BLOCK, HALF, POSE_HALF, Change, change_points, merged,
+                                   placed, pose_changes)
 from phar_cli.core.content import (Content, ContentOptions, content_of, gate_skips,
                                    sample_times)
 from phar_cli.core.fusion import DEFAULT_RULE, DEFAULT_WEIGHTS, check_rule, fuse
@@ -59,6 +60,7 @@ class VideoTooShort(PharError):
     """A video shorter than one kept window: refused, nothing is written."""
 
 
+CLOSER_FPS = 10.0  # poses a second around a change of movement, to place it
 _D = defaults()  # the options table's (core/options.py): every default written once, there
 
 
@@ -102,6 +104,7 @@ class EngineOptions:
     refine: bool = _D["refine"]
     resolution: float = _D["resolution"]
     snap_to_cuts: float = _D["snap_to_cuts"]
+    min_part: float = _D["min_part"]
     stride: float | None = _D["stride"]
     vr: str = _D["vr"]  # stereo VR frames: one eye analysed (media/vr.py)
     # The content stream (core/content.py): resolved on or off by `engine_options`.
@@ -139,7 +142,7 @@ class EngineOptions:
         check_rule(self.fusion_rule)
         check_vr(self.vr)
         check_profile(self.profile)
-        RefineOptions(self.resolution, self.snap_to_cuts)  # checks them
+        self.refinement  # checks them
         self.content_settings  # checks them
         if self.stride is not None and not 0 < self.stride <= self.subclip_len:
             raise InvalidOption("stride", f"must be above 0 and at most the window length "
@@ -150,7 +153,7 @@ class EngineOptions:
 
     @property
     def refinement(self) -> RefineOptions:
-        return RefineOptions(self.resolution, self.snap_to_cuts)
+        return RefineOptions(self.resolution, self.snap_to_cuts, self.min_part)
 
     @property
     def content_settings(self) -> ContentOptions:
@@ -167,7 +170,8 @@ SCORE_CHANGING_SPEED_OPTIONS: dict[str, Any] = {
 LEGACY_VALUES: dict[str, Any] = {"fusion_rule": "seed", "temperatures": {},
                                  "background": DEFAULT_BACKGROUND, "refine": False,
                                  "resolution": RefineOptions.resolution,
-                                 "snap_to_cuts": RefineOptions.snap_to_cuts, "stride": None,
+                                 "snap_to_cuts": RefineOptions.snap_to_cuts, "min_part": 0.0,
+                                 "stride": None,
                                  "vr": "auto", "profile": DEFAULT_PROFILE, "content": False}
 # The content stream's settings: part of an analysis' identity exactly when it runs.
 CONTENT_SETTINGS = tuple(f"content_{f.name}" for f in fields(ContentOptions))
@@ -194,6 +198,7 @@ class Engine:
         self._readers: dict[int | None, Any] = {}
         self._eye: str | None = None  # the stereo layout of the video being analysed
         self._content: Content | None = None  # the content stream's, for the video analysed
+        self._poses: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (times, kp, scores)
         self.labels = {s: read_label_map(self._files(s).labels) for s in options.streams}
 
     def _files(self, name: str) -> ModelFiles:
@@ -271,24 +276,31 @@ class Engine:
             log.info("%s: stereo VR (%s), the %s eye is analysed", path, self._eye,
                      "left" if self._eye == "sbs" else "top")
         self._readers = {}  # the decoders at each size, for the grid and every extra window
+        self._poses = []  # the grid's poses, for the change finder
         try:
             if o.content:
                 if "rgb" in o.streams:  # a broken model is told before the content pass runs
                     self.model("rgb")
                 self._content = self._run_content(path, info, progress)
-            windows = self._windows(path, info, spans, progress, gated)
+            refining = planned and o.refine and len(spans) > 1
+            # The grid's poses also feed the change finder: posed on every window then.
+            windows = self._windows(path, info, spans, progress, gated, posing=refining)
             extra: list[WindowPrediction] = []
             cuts: list[float] = []
             changes: list[Change] = []
-            if planned and o.refine and len(windows) > 1:
+            if refining:
                 cuts, changes = _signal_changes(path, info)
+                # a change of movement nearer than --min-part to one of sound or picture: the
+                # part between would be too short to read alone, and sound and picture are sharper
+                changes = merged(changes, self._pose_changes(path, info),
+                                 apart=max(HALF, o.min_part))
                 extra = refine(windows, lambda more: self._windows(path, info, more, _silent, gated),
                                duration=info.duration, window_len=o.subclip_len,
                                options=o.refinement, changes=changes,
                                progress=lambda n: progress("refine", n, n))
             content = self._content
         finally:
-            self._readers, self._content = {}, None
+            self._readers, self._content, self._poses = {}, None, []
         video = VideoMeta(path, info.duration, float(info.fps), info.width, info.height)
         config = self.describe(planned)
         if self._eye:
@@ -302,9 +314,11 @@ class Engine:
         return analysis
 
     def _windows(self, path: str, info: Any, spans: list[Span], progress: Progress,
-                 gated: bool) -> list[WindowPrediction]:
+                 gated: bool, posing: bool = False) -> list[WindowPrediction]:
         """Every stream on `spans` (gated as the seed gated them), fused; with the content gate,
-        windows without content are skipped (`core/content.py`)."""
+        windows without content are skipped (`core/content.py`). `posing`: people's poses found
+        on every window the content gate lets through and kept for `_pose_changes`, PoseC3D
+        still gated."""
         streams = self.options.streams
         per_stream: dict[str, dict[int, Scores]] = {s: {} for s in streams}
         extras: list[dict[str, Any]] = [{} for _ in spans]
@@ -320,7 +334,7 @@ class Engine:
             wanted = [i for i in active if not gated or i not in rgb
                       or skeleton_wanted(rgb[i], self.labels["skeleton"], self.options.gates)]
             per_stream["skeleton"] = self._run_skeleton(path, info, spans, wanted, extras, progress,
-                                                        gated)
+                                                        gated, posed=active if posing else [])
         if "audio" in streams and info.has_audio:
             wanted = [i for i in active if not gated or i not in rgb
                       or audio_wanted(rgb[i], self.labels["audio"], self.options.gates)]
@@ -391,7 +405,8 @@ class Engine:
         if o.stride:
             out["stride"] = o.stride
         if planned and o.refine:
-            out["refine"] = {"resolution": o.resolution, "snap_to_cuts": o.snap_to_cuts}
+            out["refine"] = {"resolution": o.resolution, "snap_to_cuts": o.snap_to_cuts,
+                             "min_part": o.min_part}
         # Speed options that change scores are recorded only when used, so a default analysis
         # writes the same file as before they existed.
         for name, default in SCORE_CHANGING_SPEED_OPTIONS.items():
@@ -444,10 +459,14 @@ class Engine:
         return self._predict("rgb", rec, self._ahead(samples()), len(wanted), progress, features)
 
     def _run_skeleton(self, path, info, spans, wanted, extras, progress,
-                      gated=True) -> dict[int, Scores]:
+                      gated=True, posed=()) -> dict[int, Scores]:
+        """PoseC3D on the `wanted` windows; poses found on those and the `posed` ones, and on
+        both kept for the change finder when `posed` is given."""
         from phar_cli.media.decode import window_frame_range
         from phar_cli.models.recognizer import with_poses
 
+        keeping, scored = bool(posed), set(wanted)
+        wanted = sorted(scored | set(posed))
         if not wanted:
             return {}
         rec = self.model("skeleton")
@@ -455,42 +474,86 @@ class Engine:
         reader = self._reader(path, info, None)
         gates = self.options.gates
 
-        requests = []
+        requests, start_of = [], {}
         for i in wanted:
             start, end = window_frame_range(spans[i], info.fps, info.frame_count)
+            start_of[i] = start
             sample = rec.sample(end - start)
             # Detection and pose run only on the frames PoseC3D samples.
             unique = np.unique(sample["frame_inds"])
             requests.append(((i, end - start, sample, unique), unique + start))
 
         def samples(pool: ThreadPoolExecutor) -> Iterator[tuple[int, Future]]:
-            # Windows grouped so the front end gets full batches; full-size frames are large,
-            # so a group is bounded in bytes as the decoders' chunks are.
             done = 0
-            every = max(self.options.det_every, self.options.pose_every)  # frames a find
-            frames_wanted = int(getattr(estimator, "batch_size", 1)) * every
-            for group in pose_groups(reader.frames(requests), frames_wanted,
-                                     reader.in_flight_bytes // 2):
-                people = group_poses(estimator, [(frames, unique) for (_, _, _, unique), frames
-                                                 in group], pool,
-                                     max_people=self.options.max_people,
-                                     det_every=self.options.det_every,
-                                     pose_every=self.options.pose_every)
-                for ((i, length, sample, unique), frames), (keypoints, scores) in zip(group,
-                                                                                       people):
-                    quality = pose_quality(scores, gates.pose_score_thr)
-                    extras[i]["pose_quality"] = round(quality, 4)
-                    extras[i]["people"] = int(keypoints.shape[0])
-                    done += 1
-                    progress("poses", done, len(wanted))
-                    if keypoints.shape[0] == 0 or (gated and quality < gates.correct_rate):
-                        continue
-                    with_poses(sample, keypoints, scores, unique, length, frames.shape[1:3])
-                    # heatmaps while the next window runs
-                    yield i, pool.submit(rec.prepare, sample)
+            for (i, length, sample, unique), frames, keypoints, scores in self._posed(
+                    reader, estimator, requests, pool):
+                done += 1
+                progress("poses", done, len(wanted))
+                if keeping and keypoints.shape[0]:
+                    self._keep_poses(unique + start_of[i], info.fps, keypoints, scores)
+                if i not in scored:
+                    continue
+                quality = pose_quality(scores, gates.pose_score_thr)
+                extras[i]["pose_quality"] = round(quality, 4)
+                extras[i]["people"] = int(keypoints.shape[0])
+                if keypoints.shape[0] == 0 or (gated and quality < gates.correct_rate):
+                    continue
+                with_poses(sample, keypoints, scores, unique, length, frames.shape[1:3])
+                # heatmaps while the next window runs
+                yield i, pool.submit(rec.prepare, sample)
 
         with ThreadPoolExecutor(1, thread_name_prefix="phar-prepare") as pool:
-            return self._predict("skeleton", rec, samples(pool), len(wanted), progress)
+            return self._predict("skeleton", rec, samples(pool), len(scored), progress)
+
+    def _posed(self, reader: Any, estimator: Any, requests: list[tuple[Any, np.ndarray]],
+               pool: ThreadPoolExecutor) -> Iterator[tuple[Any, np.ndarray, np.ndarray,
+                                                         np.ndarray]]:
+        """(key, frames, keypoints (M, T, 17, 2), scores (M, T, 17)) of each (key, frame
+        indices) request, in order; a key's last item is its frames' positions (for tracking)."""
+        # Requests grouped so the front end gets full batches; full-size frames are large, so a
+        # group is bounded in bytes as the decoders' chunks are.
+        every = max(self.options.det_every, self.options.pose_every)  # frames a find
+        frames_wanted = int(getattr(estimator, "batch_size", 1)) * every
+        for group in pose_groups(reader.frames(requests), frames_wanted,
+                                 reader.in_flight_bytes // 2):
+            people = group_poses(estimator, [(frames, key[-1]) for key, frames in group], pool,
+                                 max_people=self.options.max_people,
+                                 det_every=self.options.det_every,
+                                 pose_every=self.options.pose_every)
+            for (key, frames), (keypoints, scores) in zip(group, people):
+                yield key, frames, keypoints, scores
+
+    def _keep_poses(self, frames: np.ndarray, fps: float, keypoints: np.ndarray,
+                    scores: np.ndarray) -> None:
+        """The surest person's pose on each of a window's posed frames, for `_pose_changes`."""
+        self._poses.append((np.asarray(frames, float) / fps, *surest(keypoints, scores)))
+
+    def _pose_changes(self, path: str, info: Any) -> list[Change]:
+        """Where the people's movement changes: found in the poses the grid's windows extracted,
+        then each placed on poses found `CLOSER_FPS` times a second around it (the grid's are
+        too sparse to place it to a second)."""
+        if not self._poses:
+            return []
+        times, keypoints, scores = (np.concatenate(part) for part in zip(*self._poses))
+        found = pose_changes(times, keypoints, scores, duration=info.duration)
+        if not found:
+            return []
+        step = max(1, round(float(info.fps) / CLOSER_FPS))
+        requests = []
+        for change in found:
+            lo = max(0, int((change.time - POSE_HALF) * info.fps))
+            hi = min(int(info.frame_count), int((change.time + POSE_HALF) * info.fps) + 1)
+            positions = np.arange(lo, hi, step)
+            requests.append(((change, lo, positions - lo), positions))
+        out = []
+        with ThreadPoolExecutor(1, thread_name_prefix="phar-pose") as pool:
+            for (change, lo, positions), _, keypoints, scores in self._posed(
+                    self._reader(path, info, None), self.model("poses"), requests, pool):
+                if keypoints.shape[0]:
+                    change = placed(change, (positions + lo) / info.fps,
+                                    *surest(keypoints, scores))
+                out.append(change)
+        return out
 
     def _run_audio(self, path, info, spans, wanted, rgb, extras, progress,
                    gated=True) -> dict[int, Scores]:
@@ -520,8 +583,17 @@ class Engine:
                 # and mapped onto the feature frames (`length`) by AudioFeatureSelector.
                 feats = log_mel(part, **params)
                 start, end = window_frame_range(span, info.fps, info.frame_count)
-                sample = rec.sample(end - start)
-                sample.update(audios=feats, length=len(feats), total_frames=end - start)
+                frames = end - start
+                sample = rec.sample(frames)
+                clip = int(sample["clip_len"]) * int(sample.get("frame_interval", 1))
+                if len(feats) and frames < clip:
+                    # A window shorter than one clip (a short part, a low frame rate): its sound
+                    # repeated to a clip, as the sampler repeats its frames; else the clip's
+                    # frame indices wrap and select no sound at all.
+                    repeats = -(-clip // frames)
+                    feats, frames = np.tile(feats, (repeats, 1)), frames * repeats
+                    sample = rec.sample(frames)
+                sample.update(audios=feats, length=len(feats), total_frames=frames)
                 yield i, rec.prepare(sample)
 
         return self._predict("audio", rec, self._ahead(samples()), len(wanted), progress)
@@ -567,6 +639,14 @@ def analysis_labels(labels: dict[str, list[str]], streams: Iterable[str]) -> lis
     for stream in streams:
         merged += [lab for lab in labels[stream] if lab not in merged]
     return merged
+
+
+def surest(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pose (T, 17, 2) and scores (T, 17) of the surest of the people (M, T, ...) on each
+    frame."""
+    best = scores.mean(axis=2).argmax(axis=0)
+    at = np.arange(keypoints.shape[1])
+    return keypoints[best, at], scores[best, at]
 
 
 def _silent(step: str, done: int, total: int) -> None:

@@ -4,6 +4,11 @@ Each stream's full score vector is mapped onto the analysis labels and weighted.
 - "known" (the default): each label's fused score is the weighted mean over the used streams
   whose label map has that label, so a stream never lowers a label it does not know (the seed's
   skeleton map lacks 11 of its 17 labels, its audio map 13);
+- "nested": "known", with a stream that knows only some of the labels speaking within them:
+  its scores are scaled by the share the streams that know every label (RGB) give its labels
+  among the labels any such stream knows, so a skeleton model sure of "gamma rather than delta"
+  cannot outvote the RGB and audio streams on a window they both call beta (the skeleton map
+  has no beta), while background, which only RGB knows, competes as under "known";
 - "seed": the weighted sum divided by the weights of every used stream, as the seed fused; a
   label one used stream does not know is pulled down by that stream's weight. It reproduces the
   seed's numbers; its order of labels is mostly right, its values are not probabilities.
@@ -29,8 +34,9 @@ from phar_cli.defaults import STREAMS
 from phar_cli.errors import InvalidOption, PharError
 
 DEFAULT_WEIGHTS = {"rgb": 0.4, "skeleton": 0.8, "audio": 1.0}
-FUSION_RULES = ("known", "seed")
+FUSION_RULES = ("known", "nested", "seed")
 DEFAULT_RULE = "known"
+FIT_RULE = "nested"  # the rule `phar train fusion` fits under and writes into the bundle
 FUSED = "fused"  # the temperature of the fused scores, beside the streams'
 FUSION_SCHEMA = "phar.fusion/1"  # fusion.json, written by `phar train fusion`
 _TINY = 1e-12
@@ -84,20 +90,43 @@ def fuse_arrays(scores: Mapping[str, np.ndarray], used: Mapping[str, np.ndarray]
     temperatures = temperatures or {}
     first = next(iter(scores.values()))
     total = np.zeros_like(first, dtype=np.float64)
-    norm = np.zeros_like(total) if rule == "known" else np.zeros(first.shape[0])
+    per_label = rule != "seed"
+    norm = np.zeros_like(total) if per_label else np.zeros(first.shape[0])
+    weighted = {s: float(weights.get(s, 0.0)) for s in scores}
+    scores = {s: tempered(x, temperatures[s], known[s]) if s in temperatures else x
+              for s, x in scores.items() if weighted[s] > 0}
+    if rule == "nested":
+        scores = _nested(scores, used, known, weighted)
     for stream, s in scores.items():
-        w = float(weights.get(stream, 0.0))
-        if w <= 0:
-            continue
-        s = tempered(s, temperatures[stream], known[stream]) if stream in temperatures else s
-        ran = w * used[stream].astype(np.float64)
+        ran = weighted[stream] * used[stream].astype(np.float64)
         total += ran[:, None] * s
-        norm += ran[:, None] * known[stream][None] if rule == "known" else ran
-    norm = norm if rule == "known" else norm[:, None]
+        norm += ran[:, None] * known[stream][None] if per_label else ran
+    norm = norm if per_label else norm[:, None]
     fused = np.divide(total, norm, out=np.zeros_like(total), where=norm > 0)
     if FUSED in temperatures:
         fused = tempered(fused, temperatures[FUSED], fused.sum(axis=1, keepdims=True) > 0)
     return fused
+
+
+def _nested(scores: Mapping[str, np.ndarray], used: Mapping[str, np.ndarray],
+            known: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Each partial stream's scores times its labels' share of what the full streams (those that
+    know every label) that ran give the labels any partial stream knows; as they are where none
+    did. Labels only full streams know (background) are left to compete as under "known"."""
+    full = [s for s in scores if known[s].all()]
+    partial = [s for s in scores if s not in full]
+    if not full or not partial:
+        return dict(scores)
+    ran = {s: weights[s] * used[s].astype(np.float64) for s in full}
+    total = sum(ran.values())
+    mean = sum(ran[s][:, None] * scores[s] for s in full)
+    shared = (mean * np.any([known[s] for s in partial], axis=0)[None]).sum(axis=1)
+    out = dict(scores)
+    for s in partial:
+        share = np.divide((mean * known[s][None]).sum(axis=1), shared, out=np.ones_like(shared),
+                          where=(shared > 0) & (total > 0))
+        out[s] = scores[s] * share[:, None]
+    return out
 
 
 def tempered(scores: np.ndarray, temperature: float, known: np.ndarray) -> np.ndarray:

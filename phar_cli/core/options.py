@@ -78,8 +78,10 @@ class AnalysisOptions(TypedDict, total=False):
         None, "Fusion weights fitted by `phar train fusion` (a fusion.json).", FUSION,
         cli=Optional[Path])]
     fusion_rule: Annotated[str | None, Option(
-        None, f"known: each label's weighted mean over the streams that know it; seed: the seed's "
-        f"(diluted by streams that do not know a label). Default: --fusion's, else "
+        None, f"known: each label's weighted mean over the streams that know it; nested: known, "
+        f"a stream that knows some labels only speaking within the share the streams that know "
+        f"them all give those labels; seed: the seed's (diluted by streams that do not know a "
+        f"label). Default: --fusion's (`phar train fusion` fits under nested), else "
         f"{DEFAULT_RULE}.", FUSION)]
     calibrate: Annotated[bool, Option(
         True, "Apply the fusion file's calibration (temperature scaling) when it has one.",
@@ -92,6 +94,11 @@ class AnalysisOptions(TypedDict, total=False):
     snap_to_cuts: Annotated[float, Option(
         RefineOptions.snap_to_cuts, "Move a refined boundary onto a shot cut this close (s; 0: "
         "never), else onto a change of the sound or picture.", BOUNDARIES)]
+    min_part: Annotated[float, Option(
+        RefineOptions.min_part, "A part at least this long (s) between two changes of the sound, "
+        "picture or movement is read alone, by a window from one change to the other, even when "
+        "shorter than a window; a shorter one goes to its neighbours (0: windows always full "
+        "length).", BOUNDARIES, min=0)]
     stride: Annotated[float | None, Option(
         None, "Analyse overlapping windows every S seconds instead of a grid (dense, "
         "slower).", BOUNDARIES)]

@@ -70,7 +70,7 @@ class Analysis:
     config: dict[str, Any] = field(default_factory=dict)
     extra: list[WindowPrediction] = field(default_factory=list)  # placed by refinement
     cuts: list[float] = field(default_factory=list)              # shot cuts (s)
-    changes: list[float] = field(default_factory=list)  # changes of sound or picture (s)
+    changes: list[float] = field(default_factory=list)  # changes of sound, picture, movement (s)
     content: Content | None = None      # the content stream's scores and content-free time
     look: Look | None = None            # what the pictures are like to the RGB model
 

@@ -20,6 +20,8 @@ Two more kinds of window are looked at first, since the grid can miss what they 
   (whose mix of the two sides a model may call either, or a third thing) need no search. A
   stretch of a few seconds that no grid window holds most of (a pause between two actions)
   shows in them too. A change that means nothing costs the two windows and moves nothing.
+  Where the next change (or the video's edge) is nearer than a window but at least `min_part`
+  away, the window stops there (`one_sided`): a part shorter than a window is read alone.
   Between grid windows that disagree, every change is looked at so (the search it spares would
   cost more); elsewhere at most `PROBE_SHARE` of the grid's windows (or `PROBE_MIN`) are spent
   so, strongest changes first;
@@ -51,6 +53,7 @@ EDGE = 1e-6  # window bounds are rounded to the microsecond
 class RefineOptions:
     resolution: float = 1.0     # seconds between the two windows that place a change
     snap_to_cuts: float = 1.5   # a change this close to a shot cut moves onto it (0: never)
+    min_part: float = 3.0       # seconds: a shorter one-sided window is never analysed (0: all full)
     close: float = 0.1          # top-two fused margin under which a window is looked around
     max_rounds: int = 12        # a bound for the pathological (a label flipping every window)
 
@@ -59,6 +62,8 @@ class RefineOptions:
             raise InvalidOption("resolution", f"must be positive (got {self.resolution})")
         if self.snap_to_cuts < 0:
             raise InvalidOption("snap_to_cuts", f"must be >= 0 (got {self.snap_to_cuts})")
+        if self.min_part < 0:
+            raise InvalidOption("min_part", f"must be >= 0 (got {self.min_part})")
 
 
 def centre(w: WindowPrediction | Span) -> float:
@@ -108,7 +113,7 @@ def refine(grid: Sequence[WindowPrediction], analyse: Analyse, *, duration: floa
                 if abs(centre(span) - centre(w)) > options.resolution:
                     first.append(span)
     first += _across(changes, grid, duration, window_len,
-                     max(PROBE_MIN, math.ceil(PROBE_SHARE * len(grid))))
+                     max(PROBE_MIN, math.ceil(PROBE_SHARE * len(grid))), options.min_part)
     if duration >= window_len and grid and (grid[-1].span.end < duration - EDGE or (
             grid[-1].span.duration < window_len - EDGE and len(grid) > 1
             and label(grid[-1]) != label(grid[-2]))):
@@ -127,7 +132,8 @@ def refine(grid: Sequence[WindowPrediction], analyse: Analyse, *, duration: floa
     if first:
         run(first)
     seen = sorted(speaking(list(known.values()), window_len), key=centre)
-    sure = [c.time for c in confirmed(seen, [c.time for c in changes], window_len)]
+    sure = [c.time for c in confirmed(list(known.values()), [c.time for c in changes],
+                                      window_len, duration, options.min_part)]
     searches = [(a, b) for a, b in zip(seen, seen[1:]) if label(a) != label(b)
                 and not any(max(abs(centre(a) - t), abs(centre(b) - t)) <= window_len / 2 + EDGE
                             for t in sure)]
@@ -159,36 +165,61 @@ class Confirmed:
 
 
 def confirmed(windows: Sequence[WindowPrediction], changes: Sequence[float],
-              window_len: float | None) -> list[Confirmed]:
-    """The `changes` (s) at which the window ending there and the one starting there were both
-    analysed and have different top labels, in time order."""
+              window_len: float | None, duration: float = math.inf,
+              min_part: float = 0.0) -> list[Confirmed]:
+    """The `changes` (s) at which the window ending there and the one starting there
+    (`one_sided`) were both analysed and have different top labels, in time order."""
     if not window_len:
         return []
     by_span = {(round(w.span.start, 3), round(w.span.end, 3)): w for w in windows}
+    times = sorted(changes)
     out = []
-    for t in sorted(changes):
-        before = by_span.get((round(t - window_len, 3), round(t, 3)))
-        after = by_span.get((round(t, 3), round(t + window_len, 3)))
+    for t in times:
+        spans = one_sided(t, times, duration, window_len, min_part)
+        before, after = (by_span.get((round(s.start, 3), round(s.end, 3))) if s else None
+                         for s in spans)
         if before is not None and after is not None and label(before) != label(after):
             out.append(Confirmed(t, before, after))
     return out
 
 
+def one_sided(t: float, changes: Sequence[float], duration: float, window_len: float,
+              min_part: float) -> tuple[Span | None, Span | None]:
+    """The windows that end and start at the change `t` (`changes` sorted): a window long, or,
+    with `min_part`, only as far as the next change or the video's edge where that is nearer
+    but at least `min_part` away (a part shorter than a window is then read alone, the same
+    window ending at one of its changes and starting at the other). Nearer changes are passed
+    over (their part is too short to read alone); None where no window fits."""
+    if not min_part:  # every window a window long (analyses made before --min-part)
+        return (Span(round(t - window_len, 6), round(t, 6)) if t >= window_len - EDGE else None,
+                Span(round(t, 6), round(t + window_len, 6))
+                if t + window_len <= duration + EDGE else None)
+    k = bisect.bisect_left(changes, t)
+    earlier = [c for c in changes[:k] if c <= t - min_part + EDGE]
+    later = [c for c in changes[k:] if c >= t + min_part - EDGE]
+    start = max(t - window_len, earlier[-1] if earlier else 0.0, 0.0)
+    end = min(t + window_len, later[0] if later else duration, duration)
+    return (Span(round(start, 6), round(t, 6)) if t - start >= min_part - EDGE else None,
+            Span(round(t, 6), round(end, 6)) if end - t >= min_part - EDGE else None)
+
+
 def _across(changes: Sequence[Change], grid: Sequence[WindowPrediction], duration: float,
-            window_len: float, budget: int) -> list[Span]:
-    """The windows that end and start at each signal change (clipped to the video near its
-    ends). Changes between grid windows that disagree are all looked at (their two windows
-    replace the search's); the others, where the grid saw nothing change, strongest first
-    while `budget` windows last."""
+             window_len: float, budget: int, min_part: float) -> list[Span]:
+    """The windows that end and start at each signal change (`one_sided`). Changes between grid
+    windows that disagree are all looked at (their two windows replace the search's); the
+    others, where the grid saw nothing change, strongest first while `budget` windows last."""
     centres = [centre(w) for w in grid]
+    times = sorted(c.time for c in changes)
     spans: list[Span] = []
     spent = 0
     for change in sorted(changes, key=lambda c: -c.strength):
         k = bisect.bisect_left(centres, change.time)
         searched = 0 < k < len(grid) and label(grid[k - 1]) != label(grid[k])
-        pair = [window_at(change.time - window_len / 2, window_len, duration),
-                window_at(change.time + window_len / 2, window_len, duration)]
-        new = [s for s in pair if s not in spans]
+        pair = one_sided(change.time, times, duration, window_len, min_part)
+        if not min_part:  # near the video's ends, the window pressed inside it (as before)
+            pair = (window_at(change.time - window_len / 2, window_len, duration),
+                    window_at(change.time + window_len / 2, window_len, duration))
+        new = [s for s in pair if s is not None and s not in spans]
         if not searched:
             if spent + len(new) > budget:
                 continue

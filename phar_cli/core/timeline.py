@@ -13,13 +13,14 @@ With refinement these rules follow (`refined=True`):
   (`refine.speaking`);
 - at a confirmed change of the signal (`refine.confirmed`: the windows ending and starting there
   disagree) the labels of those two one-sided windows meet: they speak for the time up to half
-  a window either side (or half-way to the next confirmed change), where only windows that
-  straddle the change, and so mix its two sides, would speak otherwise;
+  a window either side (or half-way to the next confirmed change; all through a one-sided
+  window cut short by the next change or the video's edge, `--min-part`), where only windows
+  that straddle the change, and so mix its two sides, would speak otherwise;
 - a run of a third label between two other labels that is shorter than a window is what windows
   straddling the two sides say (a mix of two actions can look like a third), not an action: no
   window saw it alone. Its time goes to its neighbours, split at its middle. Background is never
   such a third label (a short pause is real), nor is a run inside one label (A, C, A: no two
-  sides to mix);
+  sides to mix), nor one that a one-sided window of a confirmed change read alone;
 - a boundary within `snap` seconds of a shot cut moves onto the cut; else, within `snap`
   seconds of a change of the sound or picture (`core/changes.py`), onto the change: the models'
   windows place a change to a second or so, the signal to a tenth where it shows one.
@@ -54,8 +55,10 @@ class _Run:
 def timeline(windows: Sequence[WindowPrediction], *, refined: bool = False,
              window_len: float | None = None, background: str | None = None,
              cuts: Sequence[float] = (), changes: Sequence[float] = (),
-             snap: float = 0.0) -> list[WindowPrediction]:
+             snap: float = 0.0, duration: float = math.inf,
+             min_part: float = 0.0) -> list[WindowPrediction]:
     """Pieces in time order that cover the windows' extent without overlap (see the module)."""
+    sure = confirmed(windows, changes, window_len, duration, min_part) if refined else []
     windows = speaking(windows, window_len) if refined else windows
     ordered = sorted({(w.span.start, w.span.end): w for w in windows}.values(),
                      key=lambda w: (w.span.start + w.span.end, w.span.start))
@@ -77,11 +80,11 @@ def timeline(windows: Sequence[WindowPrediction], *, refined: bool = False,
               for w, start, end in zip(ordered, starts, ends) if end - start > EDGE]
     if not refined:
         return pieces
-    if window_len and changes:
-        pieces = _one_sided(pieces, confirmed(ordered, changes, window_len), window_len / 2)
+    if sure:
+        pieces = _one_sided(pieces, sure, window_len / 2)
     runs = _runs(pieces)
     if window_len:
-        runs = _without_straddles(runs, window_len, background)
+        runs = _without_straddles(runs, window_len, background, sure)
     if snap > 0 and (cuts or changes):
         runs = _snapped(runs, sorted(cuts), sorted(changes), snap)
     return [p for run in runs for p in run.pieces]
@@ -94,7 +97,9 @@ def timeline_of(analysis: Analysis) -> list[WindowPrediction]:
     pieces = timeline(analysis.windows + analysis.extra, refined=bool(refined),
                       window_len=analysis.config.get("subclip_len"),
                       background=analysis.background, cuts=analysis.cuts,
-                      changes=analysis.changes, snap=float(refined.get("snap_to_cuts", 0.0)))
+                      changes=analysis.changes, snap=float(refined.get("snap_to_cuts", 0.0)),
+                      duration=analysis.video.duration,
+                      min_part=float(refined.get("min_part", 0.0)))
     if analysis.content is not None and analysis.background:
         pieces = painted(pieces, analysis.content, analysis.background)
     return pieces
@@ -102,11 +107,15 @@ def timeline_of(analysis: Analysis) -> list[WindowPrediction]:
 
 def _one_sided(pieces: list[WindowPrediction], sure: list[Confirmed],
                half: float) -> list[WindowPrediction]:
-    """The pieces within `half` of each confirmed change (and nearer it than the next) replaced
-    by the window on their side of it."""
+    """The pieces near each confirmed change (nearer it than the next) replaced by the window on
+    their side of it: within `half` of it, or all through a window shorter than 2 x `half` (one
+    bounded by another change or the video's edge reads its whole span alone)."""
     for k, c in enumerate(sure):
-        lo = max(c.time - half, (sure[k - 1].time + c.time) / 2 if k else -math.inf)
-        hi = min(c.time + half, (c.time + sure[k + 1].time) / 2 if k + 1 < len(sure) else math.inf)
+        before, after = c.before.span, c.after.span
+        lo = max(before.start if before.duration < 2 * half - EDGE else c.time - half,
+                 (sure[k - 1].time + c.time) / 2 if k else -math.inf)
+        hi = min(after.end if after.duration < 2 * half - EDGE else c.time + half,
+                 (c.time + sure[k + 1].time) / 2 if k + 1 < len(sure) else math.inf)
         pieces = _painted(_painted(pieces, lo, c.time, c.before), c.time, hi, c.after)
     return pieces
 
@@ -142,15 +151,23 @@ def _runs(pieces: list[WindowPrediction]) -> list[_Run]:
     return runs
 
 
-def _without_straddles(runs: list[_Run], shortest: float, background: str | None) -> list[_Run]:
-    """Runs of a third label shorter than `shortest`, between two others, given to them."""
+def _without_straddles(runs: list[_Run], shortest: float, background: str | None,
+                       sure: Sequence[Confirmed] = ()) -> list[_Run]:
+    """Runs of a third label shorter than `shortest`, between two others, given to them; not a
+    run that starts or ends at a confirmed change (`sure`) whose window on the run's side says
+    the run's label: that window held the run's side only, so it saw the run, not a mix."""
+    def seen_alone(run: _Run) -> bool:
+        return any((abs(c.time - run.start) <= SAME_TIME and _label(c.after) == run.label)
+                   or (abs(c.time - run.end) <= SAME_TIME and _label(c.before) == run.label)
+                   for c in sure)
+
     out = list(runs)
     i = 1
     while i < len(out) - 1:
         run, before, after = out[i], out[i - 1], out[i + 1]
         if (before.label != after.label
                 and run.label not in (before.label, after.label, background, None)
-                and run.end - run.start < shortest - SAME_TIME):
+                and run.end - run.start < shortest - SAME_TIME and not seen_alone(run)):
             split = _crossing(run, before.label, after.label)
             if split > run.start + EDGE:
                 before.pieces.append(replace(before.pieces[-1], span=Span(run.start, split)))

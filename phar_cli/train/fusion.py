@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from phar_cli.core.fusion import (DEFAULT_RULE, DEFAULT_WEIGHTS, FUSED, FUSION_RULES, FUSION_SCHEMA,
-                                  FusionError, fuse_arrays, read_fusion, tempered)  # noqa: F401
+from phar_cli.core.fusion import (DEFAULT_RULE, DEFAULT_WEIGHTS, FIT_RULE, FUSED,  # noqa: F401
+                                  FUSION_RULES, FUSION_SCHEMA, FusionError, fuse_arrays,
+                                  read_fusion, tempered)
 from phar_cli.core.gates import GateOptions, label_in_topk, loudness_threshold
 from phar_cli.core.labels import canonical
 from phar_cli.spans import Span
@@ -140,6 +141,20 @@ def evaluate(data: StreamScores, fitted: dict[str, float], rule: str = DEFAULT_R
             for name, s in rows.items()}
 
 
+def own_label_accuracy(data: StreamScores) -> dict[str, dict[str, float]]:
+    """Each stream's top-1 over its own labels, on the clips whose truth is one of them: what it
+    can tell apart alone, beside the "alone" rows (over all labels, where its gate let it run)."""
+    own = {}
+    for stream, s in data.scores.items():
+        known = data.known[stream]
+        rows = known[data.truth]
+        if rows.any():
+            guess = np.argmax(np.where(known, s[rows], -np.inf), axis=1)
+            own[stream] = {"top1": round(float(np.mean(guess == data.truth[rows])), 4),
+                           "clips": int(rows.sum())}
+    return own
+
+
 def expected_calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int = ECE_BINS) -> float:
     """ECE of the top-1 confidence: the gap between confidence and accuracy, averaged over
     `bins` equal-width confidence bins weighted by how many clips fall in each."""
@@ -202,10 +217,13 @@ def fused_temperature(data: StreamScores, weights: dict[str, float], rule: str,
 
 def write_fusion(path: Path, weights: dict[str, float], topk: int, table: dict, data: StreamScores,
                  gates: GateOptions, rule: str = DEFAULT_RULE,
-                 calibration: dict[str, Any] | None = None) -> None:
+                 calibration: dict[str, Any] | None = None,
+                 own_labels: dict[str, dict[str, float]] | None = None) -> None:
     payload = {"schema": FUSION_SCHEMA, "weights": weights, "rule": rule, "topk": topk,
                "val_clips": len(data.truth), "labels": data.labels, "gates": vars(gates),
                "metrics": table}
+    if own_labels:  # stream -> top1 over its own labels, and on how many clips
+        payload["own_labels"] = own_labels
     if calibration:
         payload["calibration"] = calibration
     atomic_write_bytes(path, orjson.dumps(payload, option=orjson.OPT_INDENT_2))
@@ -221,10 +239,11 @@ class FusionResult:
     bundle_path: Path
     rule: str = DEFAULT_RULE
     ece: dict[str, dict[str, float]] = field(default_factory=dict)  # per stream and fused
+    own_labels: dict[str, dict[str, float]] = field(default_factory=dict)  # `own_label_accuracy`
 
 
 def train_fusion(dataset: str | Path, models_dir: str | Path, *, topk: int = 2,
-                 bundle_name: str | None = None, device: str = "auto", rule: str = DEFAULT_RULE,
+                 bundle_name: str | None = None, device: str = "auto", rule: str = FIT_RULE,
                  calibrate: bool = True, progress: Any = None) -> FusionResult:
     """`phar train fusion`: run the streams trained under `models_dir` (`<stream>/metrics.json`,
     as `phar train` writes them) on the validation clips, calibrate each stream, fit the weights
@@ -263,9 +282,12 @@ def train_fusion(dataset: str | Path, models_dir: str | Path, *, topk: int = 2,
     table = evaluate(data, weights, rule, temperatures)
     fusion_path = models_dir / "fusion.json"
     calibration = {"temperature": temperatures, "ece": ece} if temperatures else None
-    write_fusion(fusion_path, weights, topk, table, data, engine.options.gates, rule, calibration)
+    own = own_label_accuracy(data)
+    write_fusion(fusion_path, weights, topk, table, data, engine.options.gates, rule, calibration,
+                 own)
     name = bundle_name or f"phar bundle trained on {layout.root.name}"
     background = (layout.manifest.get("background") or {}).get("label")
     bundle_path = write_bundle(models_dir, name, trained, pose_backend, fusion_path,
                                background if background in data.labels else None)
-    return FusionResult(name, weights, table, len(data.truth), fusion_path, bundle_path, rule, ece)
+    return FusionResult(name, weights, table, len(data.truth), fusion_path, bundle_path, rule, ece,
+                        own)

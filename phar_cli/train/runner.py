@@ -1,8 +1,11 @@
 """`phar train rgb|skeleton|audio DATASET`: one stream trained through mmengine's Runner on a
-dataset made by `phar prepare-data`, with the shipped configs. Writes, in the work dir, mmengine's
-checkpoints, `<stream>.pth` (the final weights, loadable by `phar timestamps --<stream>-checkpoint`),
-`metrics.json` (top-1..top-5 and mean class accuracy on the validation split) and `training.png`
-(loss and validation accuracy)."""
+dataset made by `phar prepare-data`, with the shipped configs. Validates every `val_interval`
+epochs, keeps the best validation (top-1, then NLL) in `best.pth` and stops after `patience`
+validations without a better one, at `max_epochs` or after `max_minutes`. Writes, in the work dir,
+mmengine's checkpoints, `<stream>.pth` (the best weights, loadable by `phar timestamps
+--<stream>-checkpoint`), `metrics.json` (top-1..top-5 and mean class accuracy of the best
+checkpoint on the validation split, its epoch, why training stopped and the validation curve) and
+`training.png` (loss, and the validation curve with the best epoch)."""
 from __future__ import annotations
 
 import logging
@@ -15,7 +18,7 @@ from typing import Any
 import orjson
 
 from phar_cli.data.layout import DatasetLayout
-from phar_cli.defaults import STREAMS
+from phar_cli.defaults import DEFAULT_PATIENCE, STREAMS
 from phar_cli.errors import PharError, UsageError
 from phar_cli.models.registry import config_dir
 from phar_cli.atomic import atomic_write_bytes
@@ -53,9 +56,17 @@ class TrainResult:
 def train_stream(stream: str, dataset: str | Path, *, config: str | Path | None = None,
                  work_dir: str | Path | None = None, resume: bool = False, device: str = "auto",
                  load_from: str | Path | None = None, max_epochs: int | None = None,
-                 seed: int = 0, progress: Any = None) -> TrainResult:
+                 seed: int = 0, progress: Any = None, patience: int | None = None,
+                 val_interval: int | None = None, max_minutes: float | None = None) -> TrainResult:
+    """`patience` (validations without improvement) defaults to the config's `early_stopping`
+    (which may also set `min_epochs`, before which patience stops nothing), else
+    DEFAULT_PATIENCE; `max_epochs` and `val_interval` to its `train_cfg`; no time cap."""
     if stream not in TRAINABLE:
         raise UsageError(f"cannot train {stream!r}: choose rgb, skeleton, audio (or fusion)")
+    for name, value in (("max_epochs", max_epochs), ("patience", patience),
+                        ("val_interval", val_interval), ("max_minutes", max_minutes)):
+        if value is not None and value <= 0:
+            raise UsageError(f"{name} must be positive, not {value}")
     layout = DatasetLayout.open(dataset)
     config = Path(config) if config else DEFAULT_CONFIGS[stream]
     work_dir = Path(work_dir) if work_dir else Path("work_dirs") / stream
@@ -65,7 +76,7 @@ def train_stream(stream: str, dataset: str | Path, *, config: str | Path | None 
     _select_device(device)
 
     from phar_cli.models.recognizer import load_config
-    from phar_cli.train import datasets, hooks  # noqa: F401  (registers phar's classes)
+    from phar_cli.train import datasets, hooks, metrics  # noqa: F401  (registers phar's classes)
 
     cfg = load_config(config)
     labels = layout.labels(stream)
@@ -73,6 +84,13 @@ def train_stream(stream: str, dataset: str | Path, *, config: str | Path | None 
     _point_at_dataset(cfg, stream, layout, has_val=val_n > 0)
     if max_epochs:
         cfg.train_cfg.max_epochs = max_epochs
+    if val_interval:
+        cfg.train_cfg.val_interval = val_interval
+    early = cfg.get("early_stopping", {})
+    if patience is None:
+        patience = int(early.get("patience", DEFAULT_PATIENCE))
+    if val_n and cfg.val_evaluator.get("type") == "AccMetric":
+        cfg.val_evaluator.type = "PharAccMetric"  # adds the NLL that breaks top-1 ties
     _runtime(cfg, work_dir, resume=resume, load_from=load_from, seed=seed, has_val=val_n > 0)
 
     from mmengine.runner import Runner
@@ -88,21 +106,38 @@ def train_stream(stream: str, dataset: str | Path, *, config: str | Path | None 
     except Exception as ex:  # noqa: BLE001 - mmengine raises many kinds for a bad config
         raise TrainingError(f"{config}: cannot set up training ({type(ex).__name__}: {ex})") from ex
     runner.register_hook(hooks.PharProgressHook(progress))
+    stopper = hooks.PharEarlyStoppingHook(patience, max_minutes, resume=resume,
+                                          min_epochs=int(early.get("min_epochs", 0)))
+    runner.register_hook(stopper)
     runner.train()
-    metrics = _round(runner.val()) if val_n else {}
     checkpoint = work_dir / f"{stream}.pth"
-    _copy_last_checkpoint(work_dir, checkpoint)
+    best = stopper.best
+    if best is not None:
+        metrics = _round(best["metrics"])
+        _copy(work_dir / hooks.BEST_CHECKPOINT, checkpoint)
+    else:  # no validation split, or a finished run resumed from a checkpoint without the state
+        metrics = _round(runner.val()) if val_n else {}
+        _copy(_last_checkpoint(work_dir), checkpoint)
     summary = {
         "stream": stream, "config": str(config), "checkpoint": str(checkpoint),
         "labels": labels, "train_clips": train_n, "val_clips": val_n,
         "epochs": int(cfg.train_cfg.max_epochs),
         **{f"top{k}": metrics.get(f"acc/top{k}") for k in TOPK if f"acc/top{k}" in metrics},
         "mean_class_accuracy": metrics.get("acc/mean1"),
+        "nll": metrics.get("acc/nll"),
+        "best_epoch": best["epoch"] if best else None,
+        "stopped_epoch": int(runner.train_loop.epoch),
+        "stopped_because": stopper.stopped_because or "max epochs",
+        "patience": patience, "val_interval": int(cfg.train_cfg.get("val_interval", 1)),
+        "max_minutes": max_minutes,
+        "val_curve": [{**p, "nll": None if p["nll"] is None else round(p["nll"], 4)}
+                      for p in stopper.curve],
     }
     atomic_write_bytes(work_dir / "metrics.json", orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     from phar_cli.train.plots import plot_training
 
-    plot = plot_training(work_dir, work_dir / "training.png", title=f"{stream} ({config.name})")
+    plot = plot_training(work_dir, work_dir / "training.png", title=f"{stream} ({config.name})",
+                         summary=summary)
     return TrainResult(stream, work_dir, checkpoint, config, summary, plot)
 
 
@@ -152,8 +187,8 @@ def _runtime(cfg: Any, work_dir: Path, *, resume: bool, load_from: Any, seed: in
         timer=dict(type="IterTimerHook"),
         logger=dict(type="LoggerHook", interval=20, ignore_last=False),
         param_scheduler=dict(type="ParamSchedulerHook"),
-        checkpoint=dict(type="CheckpointHook", interval=max(1, int(cfg.train_cfg.max_epochs) // 4),
-                        max_keep_ckpts=2, save_last=True),
+        # every epoch: a run that stops early resumes from where it stopped (best.pth is apart)
+        checkpoint=dict(type="CheckpointHook", interval=1, max_keep_ckpts=1, save_last=True),
         sampler_seed=dict(type="DistSamplerSeedHook"),
     )
     cfg.log_processor = dict(type="LogProcessor", window_size=10, by_epoch=True)
@@ -163,13 +198,16 @@ def _runtime(cfg: Any, work_dir: Path, *, resume: bool, load_from: Any, seed: in
         cfg.train_cfg.pop("val_interval", None)
 
 
-def _copy_last_checkpoint(work_dir: Path, target: Path) -> None:
+def _last_checkpoint(work_dir: Path) -> Path:
     pointer = work_dir / "last_checkpoint"
     if not pointer.is_file():
         raise TrainingError(f"{work_dir}: training wrote no checkpoint")
-    last = Path(pointer.read_text().strip())
+    return Path(pointer.read_text().strip())
+
+
+def _copy(source: Path, target: Path) -> None:
     tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(last, tmp)
+    shutil.copyfile(source, tmp)
     os.replace(tmp, target)
 
 

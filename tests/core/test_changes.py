@@ -69,3 +69,86 @@ def test_the_ends_are_not_changes():
 def test_a_video_shorter_than_both_sides_has_none():
     level, spectrum = joined(silence(10), tone(5, 10))
     assert change_points(level, spectrum, duration=2.0) == []
+
+
+# -- changes in how people move (pose_changes, placed) ----------------------------------------
+
+SIZE = (320, 240)
+
+
+def poses(parts, *, per_second: float = 3.4, seed: int = 0, jitter: float = 1.0,
+          gaps=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A figure's keypoints at `per_second` irregular times (one at random in each 1 /
+    `per_second` s, as PoseC3D's sampler spreads a window's frames), parts of (motion, seconds,
+    centre, scale); 1 px of seeded jitter; none in `gaps`."""
+    from phar_cli.synthetic.figure import figure_keypoints
+
+    rng = np.random.default_rng(seed)
+    duration = sum(p[1] for p in parts)
+    t = (np.arange(int(per_second * duration)) + rng.uniform(0, 1, int(per_second * duration))
+         ) / per_second
+    t = t[[not any(a <= x < b for a, b in gaps) for x in t]]
+    kp = []
+    for x in t:
+        start = 0.0
+        for motion, seconds, centre, scale in parts:
+            if x < start + seconds or (motion, seconds) == parts[-1][:2]:
+                kp.append(figure_keypoints(motion, x, SIZE, center=centre, scale=scale,
+                                           phase=0.37))
+                break
+            start += seconds
+    kp = np.array(kp) + rng.normal(0, jitter, (len(t), 17, 2))
+    return t, kp, np.full((len(t), 17), 0.9)
+
+
+@pytest.mark.parametrize("first,second", [("wave", "squat"), ("squat", "wave"), ("sway", "wave")])
+@pytest.mark.parametrize("at", [10.3, 17.9, 25.6])
+def test_a_change_of_movement_alone_is_found_within_a_second(first, second, at):
+    """Same place, same size, same everything but how the figure moves."""
+    from phar_cli.core.changes import pose_changes
+
+    t, kp, sc = poses([(first, at, (0.5, 0.55), 0.8), (second, 40 - at, (0.5, 0.55), 0.8)])
+    found = pose_changes(t, kp, sc, duration=40.0)
+    assert len(found) == 1 and abs(found[0].time - at) <= 1.0, found
+
+
+@pytest.mark.parametrize("at", [10.3, 17.9, 25.6])
+def test_denser_poses_place_the_change_closer(at):
+    from phar_cli.core.changes import placed, pose_changes
+
+    parts = [("wave", at, (0.5, 0.5), 1.0), ("squat", 40 - at, (0.5, 0.5), 1.0)]
+    found = pose_changes(*poses(parts), duration=40.0)
+    assert len(found) == 1
+    near = poses(parts, per_second=10.0, seed=1)
+    keep = np.abs(near[0] - found[0].time) <= 2.0
+    better = placed(found[0], near[0][keep], near[1][keep], near[2][keep])
+    assert abs(better.time - at) <= 0.75 and better.strength == found[0].strength
+
+
+def test_where_or_how_large_people_are_is_not_a_change_of_movement():
+    """A cut to another camera: the same waving figure elsewhere, larger; and a long run of one
+    movement with missing stretches (windows the skeleton stream skipped)."""
+    from phar_cli.core.changes import pose_changes
+
+    moved = [("wave", 18.3, (0.3, 0.5), 0.7), ("wave", 21.7, (0.7, 0.6), 1.2)]
+    assert pose_changes(*poses(moved, seed=2), duration=40.0) == []
+    gapped = poses([("squat", 60.0, (0.5, 0.5), 1.0)], seed=3, gaps=[(14.0, 21.0), (35, 49)])
+    assert pose_changes(*gapped, duration=60.0) == []
+
+
+def test_unsure_or_too_few_poses_give_no_change():
+    from phar_cli.core.changes import pose_changes
+
+    t, kp, sc = poses([("wave", 12.0, (0.5, 0.5), 1.0), ("squat", 12.0, (0.5, 0.5), 1.0)])
+    assert pose_changes(t, kp, sc * 0.2, duration=24.0) == []  # below POSE_SCORE
+    assert pose_changes(t[:6], kp[:6], sc[:6], duration=24.0) == []
+    assert pose_changes(t[:0], kp[:0], sc[:0], duration=24.0) == []
+
+
+def test_a_change_found_twice_is_kept_where_it_is_sharpest():
+    from phar_cli.core.changes import Change, merged
+
+    sound = [Change(10.0, 1.2), Change(30.0, 3.0)]
+    movement = [Change(10.6, 2.5), Change(20.0, 1.1), Change(31.6, 1.0)]
+    assert merged(sound, movement) == [Change(10.0, 1.2), Change(20.0, 1.1), Change(30.0, 3.0),
+                                       Change(31.6, 1.0)]

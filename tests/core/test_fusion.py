@@ -117,3 +117,27 @@ def test_temperature_keeps_the_order_and_sharpens_or_softens():
     assert dict(soft)["kissing"] == pytest.approx(0.6 ** 0.5 / sum(x ** 0.5 for x in (0.6, 0.3, 0.1)))
     fused_t = dict(fuse(labels, {"rgb": rgb}, temperatures={"fused": 1.0}))
     assert fused_t == pytest.approx(dict(rgb))  # T = 1 on normalised scores changes nothing
+
+
+LABELS4 = ["alpha", "beta", "gamma", "delta"]
+
+
+def test_nested_rule_keeps_a_partial_stream_within_its_labels():
+    """The skeleton map knows gamma and delta only: on a window the RGB and audio streams call
+    beta, its "surely gamma, not delta" must not outvote them (it does under "known")."""
+    streams = {"rgb": [("alpha", 0.50), ("beta", 0.41), ("gamma", 0.05), ("delta", 0.04)],
+               "skeleton": [("gamma", 0.997), ("delta", 0.003)],
+               "audio": [("beta", 0.75), ("alpha", 0.25)]}
+    assert fuse(LABELS4, streams, rule="known")[0][0] == "gamma"
+    nested = dict(fuse(LABELS4, streams, rule="nested"))
+    assert max(nested, key=nested.get) == "beta"
+    assert nested["gamma"] == pytest.approx((0.4 * 0.05 + 0.8 * 0.997 * 0.09) / 1.2)
+    # where the RGB stream gives the skeleton's labels most of its mass, nested is near known
+    gamma = {"rgb": [("gamma", 0.6), ("delta", 0.3), ("alpha", 0.05), ("beta", 0.05)],
+             "skeleton": [("gamma", 0.9), ("delta", 0.1)]}
+    assert fuse(LABELS4, gamma, rule="nested")[0][0] == fuse(LABELS4, gamma, rule="known")[0][0]
+
+
+def test_nested_rule_without_a_full_stream_is_the_known_rule():
+    streams = {"skeleton": [("gamma", 0.7), ("delta", 0.3)], "audio": [("beta", 0.6), ("alpha", 0.4)]}
+    assert fuse(LABELS4, streams, rule="nested") == fuse(LABELS4, streams, rule="known")

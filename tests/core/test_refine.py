@@ -204,3 +204,56 @@ def test_a_short_last_window_yields_to_the_full_one_that_covers_it():
     pieces = timeline(grid + analyse([Span(31.0, 38.0)]), refined=True, window_len=L)
     assert Span(35.0, 38.0) not in [p.span for p in pieces]  # the full window speaks instead
     assert pieces[-1].span.end == 38.0
+
+
+def _short_part_pieces(parts, changes, min_part=RefineOptions.min_part):
+    analyse, calls, duration = glimpsing(parts, favour="beta")  # straddles read as beta
+    grid = analyse(plan_windows(duration))
+    options = RefineOptions(min_part=min_part)
+    extra = refine(grid, analyse, duration=duration, window_len=L, options=options,
+                   changes=change_list(*changes))
+    return timeline(grid + extra, refined=True, window_len=L, background="background",
+                    changes=changes, duration=duration, min_part=min_part)
+
+
+def runs(pieces: list[WindowPrediction]) -> list[tuple[str, float, float]]:
+    out: list[list] = []
+    for p in pieces:
+        if out and out[-1][0] == p.top[0]:
+            out[-1][2] = p.span.end
+        else:
+            out.append([p.top[0], p.span.start, p.span.end])
+    return [(label, round(a, 6), round(b, 6)) for label, a, b in out]
+
+
+@pytest.mark.parametrize("start", [9.3, 12.8, 16.1])
+def test_a_part_shorter_than_a_window_between_two_others_is_read_alone(start):
+    """4 s of gamma between alpha and beta: no window of 7 s holds most of it, and every window
+    across it reads as beta; the window from one of its changes to the other reads it."""
+    parts = [("alpha", start), ("gamma", 4.0), ("beta", 35.0 - start)]
+    right = [("alpha", 0.0, start), ("gamma", start, start + 4.0), ("beta", start + 4.0, 39.0)]
+    assert runs(_short_part_pieces(parts, [start, start + 4.0])) == right
+    # with full windows only (--min-part 0) the straddling windows' reading wins somewhere
+    assert runs(_short_part_pieces(parts, [start, start + 4.0], min_part=0.0)) != right
+
+
+def test_a_short_part_at_the_start_and_one_below_min_part():
+    parts = [("gamma", 3.6), ("alpha", 20.0), ("delta", 2.0), ("alpha", 14.0)]
+    pieces = _short_part_pieces(parts, [3.6, 23.6, 25.6])
+    assert runs(pieces)[0] == ("gamma", 0.0, 3.6)
+    # 2 s is under --min-part: never read alone, its time goes to the windows around it
+    assert "delta" not in {p.top[0] for p in pieces}
+
+
+def test_one_sided_windows_stop_at_the_next_change_or_the_edge():
+    from phar_cli.core.refine import one_sided
+
+    changes = [3.6, 12.0, 16.0, 17.5]
+    assert one_sided(3.6, changes, 40.0, L, 3.0) == (Span(0.0, 3.6), Span(3.6, 10.6))
+    assert one_sided(12.0, changes, 40.0, L, 3.0) == (Span(5.0, 12.0), Span(12.0, 16.0))
+    # 17.5 is 1.5 s after 16: too near to bound a window, passed over
+    assert one_sided(16.0, changes, 40.0, L, 3.0) == (Span(12.0, 16.0), Span(16.0, 23.0))
+    assert one_sided(1.0, [1.0], 40.0, L, 3.0) == (None, Span(1.0, 8.0))
+    assert one_sided(38.0, [38.0], 40.0, L, 3.0) == (Span(31.0, 38.0), None)
+    # min_part 0: the rule of analyses made before it, every window a window long
+    assert one_sided(3.6, changes, 40.0, L, 0.0) == (None, Span(3.6, 10.6))

@@ -193,3 +193,21 @@ def test_without_the_rgb_stream_there_is_no_look(small_bundle, videos, tmp_path,
     assert code == 0, err
     data = orjson.loads(out.read_bytes())
     assert "look" not in data and data["profile"]["labels"]
+
+
+def test_a_window_shorter_than_an_audio_clip_still_hears_its_sound(small_bundle, videos, tmp_path,
+                                                                    capsys):
+    """The audio model's clip is 64 video frames (2.1 s at 30 fps): a shorter window (a short
+    part, a low frame rate) used to select no sound at all. A steady tone sounds the same in a
+    window of 2 s as in one of 4 s."""
+    scores = {}
+    for seconds in (2, 4):
+        out = tmp_path / f"audio{seconds}.json"
+        code, _, err = run_phar(["-q", "timestamps", videos["loud9"], "-o", out, "--streams",
+                                 "audio", "--subclip-len", str(seconds), "--no-refine",
+                                 *small_bundle.args()], capsys)
+        assert code == 0, err
+        window = orjson.loads(out.read_bytes())["windows"][1]  # 2-4 s, 4-8 s: the tone all through
+        scores[seconds] = {s["label"]: s["score"] for s in window["streams"]["audio"]}
+    assert scores[2].keys() == scores[4].keys()
+    assert max(abs(scores[2][k] - scores[4][k]) for k in scores[2]) < 0.02, scores
