@@ -46,5 +46,6 @@ def test_filter_runs_the_analysis_and_says_when_everything_is_kept(clip, small_b
     code, _, stderr = run_phar(["-q", "filter", clip, tmp_path / "none.mp4", "--streams", "rgb",
                                 "--drop", "doggy", *small_bundle.args("rgb_gated")], capsys)
     assert code == 1
-    assert "nothing to keep (2 of 2 windows dropped: 2 with label doggy (--drop))" in stderr
+    # the grid's two windows and the one from the change of tone to the end (its 4 s read alone)
+    assert "nothing to keep (3 of 3 windows dropped: 3 with label doggy (--drop))" in stderr
     assert not (tmp_path / "none.mp4").exists()
