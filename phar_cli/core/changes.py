@@ -1,5 +1,5 @@
-"""Where the sound or the picture clearly changes: cheap evidence of where an action may start or
-end, found without the models.
+"""Where the sound, the picture or people's movement clearly changes: cheap evidence of where an
+action may start or end, found without the action models.
 
 Refinement (`core/refine.py`) places boundaries where the models' windows change their mind; a
 window of several seconds cannot see a stretch that no window holds most of (a pause of a few

@@ -544,14 +544,13 @@ class Engine:
             lo = max(0, int((change.time - POSE_HALF) * info.fps))
             hi = min(int(info.frame_count), int((change.time + POSE_HALF) * info.fps) + 1)
             positions = np.arange(lo, hi, step)
-            requests.append(((change, lo, positions - lo), positions))
+            requests.append(((change, positions / info.fps, positions - lo), positions))
         out = []
         with ThreadPoolExecutor(1, thread_name_prefix="phar-pose") as pool:
-            for (change, lo, positions), _, keypoints, scores in self._posed(
+            for (change, times, _), _, keypoints, scores in self._posed(
                     self._reader(path, info, None), self.model("poses"), requests, pool):
                 if keypoints.shape[0]:
-                    change = placed(change, (positions + lo) / info.fps,
-                                    *surest(keypoints, scores))
+                    change = placed(change, times, *surest(keypoints, scores))
                 out.append(change)
         return out
 

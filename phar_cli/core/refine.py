@@ -215,8 +215,9 @@ def _across(changes: Sequence[Change], grid: Sequence[WindowPrediction], duratio
     for change in sorted(changes, key=lambda c: -c.strength):
         k = bisect.bisect_left(centres, change.time)
         searched = 0 < k < len(grid) and label(grid[k - 1]) != label(grid[k])
-        pair = one_sided(change.time, times, duration, window_len, min_part)
-        if not min_part:  # near the video's ends, the window pressed inside it (as before)
+        if min_part:
+            pair = one_sided(change.time, times, duration, window_len, min_part)
+        else:  # near the video's ends, the window pressed inside it (as before --min-part)
             pair = (window_at(change.time - window_len / 2, window_len, duration),
                     window_at(change.time + window_len / 2, window_len, duration))
         new = [s for s in pair if s is not None and s not in spans]
