@@ -6,9 +6,12 @@ model = dict(
     backbone=dict(num_frames=8, img_size=32, patch_size=8, embed_dims=64,
                   num_transformer_layers=2, num_heads=4, dropout_ratio=0.0),
     cls_head=dict(in_channels=64))
+# Three clips spread over the window, not one at its centre: a 7 s window at 15 fps is read from
+# 96 of its 105 frames (one 2 s clip saw a 2 s cycle from one phase, and a model trained on 54
+# clips misread some phases), and a window ending or starting at a change reads what it holds.
 test_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1, test_mode=True),
+    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=3, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 32)),
     dict(type='ThreeCrop', crop_size=32),

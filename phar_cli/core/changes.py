@@ -20,10 +20,19 @@ are compared; a change is a local peak of that difference, large enough on one o
 Comparing side means makes the difference grow linearly towards the instant of a step change
 and fall after it, so the peak sits on the step, to a block (0.1 s).
 
+Where the picture moves (`layout_changes`) is compared over `MOVING_HALF` seconds a side, more
+than a cycle of a repeated movement: the same pass averages each frame's difference from the one
+before over a 16 x 16 grid, and each side's motion is taken as shares of the cells; the share
+that moves to other cells is the change (a disc going round giving way to one going side to
+side, people moving to another part of the picture), not how much moves. Only where both sides
+move nearly all through, and only a share that stands out against its median over the video:
+people walking through a street move about the picture all the time, and no moment of that is
+a change.
+
 People's movement (`pose_changes`) is compared the same way, over the poses the skeleton stream
 extracted on the grid's windows: each pose is centred on its joints' mean
 and scaled by their spread, so where a person stands and how large they look do not count, and
-the `POSE_HALF` seconds before and after an instant are compared by the mean pose (a change of
+the `MOVING_HALF` seconds before and after an instant are compared by the mean pose (a change of
 position: standing to lying) and by how far each joint moves about its mean (a change of motion
 pattern: arms that wave against hips that go up and down) — a change of `POSE_SHIFT` or
 `POSE_MOTION` (in the pose's own size) counts. A window's poses are a few a second, and a
@@ -45,13 +54,18 @@ MOTION_RATIO = 4.0    # a change of mean motion by this factor counts
 MOTION_FLOOR = 0.5    # grey levels added before the log: compression noise is not motion
 HALF = 1.5            # seconds compared on each side
 BLOCK = 0.1           # seconds a sound block: the resolution of a change
-POSE_HALF = 2.5       # seconds of poses on each side: more than a cycle of a 0.5 Hz movement
+MOVING_HALF = 2.5     # seconds of poses, or of where the picture moves, on each side: more than
+                      # a cycle of a 0.5 Hz movement
+COVER = 0.8           # share of a side's time its poses must span, or its picture must move in
 POSE_MIN = 4          # poses a side needs to be compared
-POSE_COVER = 0.8      # share of a side's time its poses must span
 POSE_SHIFT = 0.29     # a change of the mean pose this large counts (in the pose's spread) ...
 POSE_MOTION = 0.14    # ... or of the joints' movement about their mean (both: their hypot)
 POSE_VAR_FLOOR = 1e-3 # variance of a still coordinate (pose units²): keypoints jitter
 POSE_SCORE = 0.3      # a pose whose joints' mean score is lower is not used
+LAYOUT_MOVING = 0.5   # mean grey levels a block's grid cells must differ by: the picture moves
+LAYOUT_SHIFT = 0.3    # share of the motion that must move to other cells to count ...
+LAYOUT_CONTRAST = 3.0 # ... and this many times the video's median share (scenes that always
+                      # move about, like people walking through, do not count)
 
 
 @dataclass(frozen=True)
@@ -85,8 +99,49 @@ def change_points(level_db: np.ndarray | None = None, spectrum: np.ndarray | Non
             for i in _peaks(novelty, h) if novelty[i] >= 1.0 and h <= i <= n - h]
 
 
+def layout_changes(frame_times: np.ndarray, layout: np.ndarray, *, duration: float,
+                   block: float = BLOCK, half: float = MOVING_HALF) -> list[Change]:
+    """The changes of where in the picture things move: `layout` (F, cells) holds each frame's
+    difference from the one before in each cell of a grid (`media.scenes.scan_picture`), at
+    `frame_times`. The `half` seconds before and after an instant are compared as shares of
+    their motion over the cells: the share that moves to other cells (total variation) counts
+    from `LAYOUT_SHIFT` and from `LAYOUT_CONTRAST` times its median over the video."""
+    n = int(np.ceil(duration / block - 1e-9))
+    h = max(1, int(round(half / block)))
+    layout = np.asarray(layout)
+    if n < 2 * h + 1 or len(layout) < 2:
+        return []
+    index = np.clip((np.asarray(frame_times, float)[1:] / block).astype(int), 0, n - 1)
+    total, count = np.zeros((n, layout.shape[1]), np.float32), np.zeros(n)
+    np.add.at(total, index, layout[1:])  # the first frame has no frame before it
+    np.add.at(count, index, 1)
+    framed = count > 0
+    moving = framed & (total.sum(axis=1) >= LAYOUT_MOVING * layout.shape[1] * count)
+    # sides[j]: the blocks j .. j+h-1 summed; an instant i compares sides[i-h] with sides[i]
+    cum = np.concatenate([np.zeros((1, total.shape[1])), np.cumsum(total, axis=0, dtype=float)])
+    sides = (cum[h:] - cum[:-h]).astype(np.float32)
+    del cum
+    shares = sides / np.maximum(sides.sum(axis=1, keepdims=True), 1e-9)
+    m, step = len(shares) - h, 4096  # in steps: an hour's differences at once would be large
+    shift = np.concatenate([0.5 * np.abs(shares[a:min(a + step, m)]
+                                         - shares[a + h:min(a + step, m) + h]).sum(axis=1)
+                            for a in range(0, m, step)])
+    # Both sides move nearly all through: a side that is mostly stillness has no layout to compare
+    # (motion starting or stopping is the motion scale's change).
+    framed_in, moving_in = (np.concatenate([[0], np.cumsum(x)]) for x in (framed, moving))
+    moved = (moving_in[h:] - moving_in[:-h]) >= COVER * np.maximum(framed_in[h:] - framed_in[:-h], 1)
+    both = moved[:-h] & moved[h:]
+    if not both.any():
+        return []
+    threshold = max(LAYOUT_SHIFT, LAYOUT_CONTRAST * float(np.median(shift[both])))
+    novelty = np.zeros(n)
+    novelty[h:n - h + 1] = np.where(both, shift, 0.0) / threshold
+    return [Change(round(i * block, 6), round(float(novelty[i]), 3))
+            for i in _peaks(novelty, h) if novelty[i] >= 1.0]
+
+
 def pose_changes(times: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, *,
-                 duration: float, block: float = BLOCK, half: float = POSE_HALF) -> list[Change]:
+                 duration: float, block: float = BLOCK, half: float = MOVING_HALF) -> list[Change]:
     """The changes in how the people move: `keypoints` (N, 17, 2) and `scores` (N, 17) of one
     person a frame (the surest) at `times` (s, any order), compared `half` seconds a side."""
     n = int(np.ceil(duration / block - 1e-9))
@@ -121,7 +176,7 @@ def pose_novelty(times: np.ndarray, poses: np.ndarray, n: int, block: float,
     motion = np.sqrt(((spread_l - spread_r) ** 2).sum(axis=1) / d) / POSE_MOTION
     # Both sides posed nearly all through: where people come into view (or the skeleton stream
     # skipped windows) a side holds a little of its time, and a little is noise, not a change.
-    last, reach = len(times) - 1, POSE_COVER * half
+    last, reach = len(times) - 1, COVER * half
     covered = ((mid - lo >= POSE_MIN) & (hi - mid >= POSE_MIN)
                & (times[np.minimum(lo, last)] <= at - reach)
                & (times[np.maximum(hi - 1, 0)] >= at + reach))
@@ -129,7 +184,7 @@ def pose_novelty(times: np.ndarray, poses: np.ndarray, n: int, block: float,
 
 
 def placed(change: Change, times: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
-           half: float = POSE_HALF) -> Change:
+           half: float = MOVING_HALF) -> Change:
     """`change` moved to where the poses (`keypoints` (N, 17, 2), `scores` (N, 17) at `times`,
     denser than the grid's) split best within `half` of it; as it was where they are too few."""
     times, poses = _usable(times, keypoints, scores)

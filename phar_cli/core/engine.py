@@ -28,8 +28,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from phar_cli.core.changes import (BLOCK, HALF, POSE_HALF, Change, change_points, merged,
-                                   placed, pose_changes)
+from phar_cli.core.changes import (BLOCK, HALF, MOVING_HALF, Change, change_points,
+                                   layout_changes, merged, placed, pose_changes)
 from phar_cli.core.content import (Content, ContentOptions, content_of, gate_skips,
                                    sample_times)
 from phar_cli.core.fusion import DEFAULT_RULE, DEFAULT_WEIGHTS, check_rule, fuse
@@ -289,10 +289,11 @@ class Engine:
             cuts: list[float] = []
             changes: list[Change] = []
             if refining:
-                cuts, changes = _signal_changes(path, info)
-                # a change of movement nearer than --min-part to one of sound or picture: the
-                # part between would be too short to read alone, and sound and picture are sharper
-                changes = merged(changes, self._pose_changes(path, info),
+                cuts, changes, moved = _signal_changes(path, info)
+                # a change nearer than --min-part to one of a kind before it (sound or motion,
+                # then poses, then where the picture moves) is that one, less sharply placed: the
+                # part between would be too short to read alone
+                changes = merged(changes, self._pose_changes(path, info), moved,
                                  apart=max(HALF, o.min_part))
                 extra = refine(windows, lambda more: self._windows(path, info, more, _silent, gated),
                                duration=info.duration, window_len=o.subclip_len,
@@ -541,8 +542,8 @@ class Engine:
         step = max(1, round(float(info.fps) / CLOSER_FPS))
         requests = []
         for change in found:
-            lo = max(0, int((change.time - POSE_HALF) * info.fps))
-            hi = min(int(info.frame_count), int((change.time + POSE_HALF) * info.fps) + 1)
+            lo = max(0, int((change.time - MOVING_HALF) * info.fps))
+            hi = min(int(info.frame_count), int((change.time + MOVING_HALF) * info.fps) + 1)
             positions = np.arange(lo, hi, step)
             requests.append(((change, positions / info.fps, positions - lo), positions))
         out = []
@@ -652,9 +653,9 @@ def _silent(step: str, done: int, total: int) -> None:
     """Progress of the extra windows goes to the 'refine' step, not to the streams' bars."""
 
 
-def _signal_changes(path: str, info: Any) -> tuple[list[float], list[Change]]:
-    """The shot cuts and the changes of sound or picture, from one low-resolution pass over the
-    picture and one over the sound (`core/changes.py`)."""
+def _signal_changes(path: str, info: Any) -> tuple[list[float], list[Change], list[Change]]:
+    """The shot cuts, the changes of sound or picture, and those of where the picture moves,
+    from one low-resolution pass over the picture and one over the sound (`core/changes.py`)."""
     from phar_cli.media.audio import sound_blocks
     from phar_cli.media.scenes import scan_picture
 
@@ -662,7 +663,8 @@ def _signal_changes(path: str, info: Any) -> tuple[list[float], list[Change]]:
     sound = sound_blocks(path, info.duration, block=BLOCK) if info.has_audio else None
     changes = change_points(sound.level_db if sound else None, sound.spectrum if sound else None,
                             picture.times, picture.motion, duration=info.duration, block=BLOCK)
-    return picture.cuts, changes
+    moved = layout_changes(picture.times, picture.layout, duration=info.duration, block=BLOCK)
+    return picture.cuts, changes, moved
 
 
 def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:

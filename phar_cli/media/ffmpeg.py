@@ -122,3 +122,9 @@ def _full_help() -> bytes:
 def has_option(name: str) -> bool:
     """Whether this ffmpeg knows `-name` (options come and go between releases)."""
     return f"-{name} ".encode() in _full_help() or f"-{name}[".encode() in _full_help()
+
+
+def passthrough() -> list[str]:
+    """`-fps_mode passthrough` (ffmpeg 5.1+), or the older spelling `-vsync passthrough`: every
+    decoded frame written once, none dropped or repeated to make a constant rate."""
+    return ["-fps_mode", "passthrough"] if has_option("fps_mode") else ["-vsync", "passthrough"]

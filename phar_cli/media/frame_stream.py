@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from phar_cli.errors import VideoOpenError
-from phar_cli.media.ffmpeg import has_option, popen_ffmpeg
+from phar_cli.media.ffmpeg import passthrough, popen_ffmpeg
 from phar_cli.media.probe import VideoInfo
 
 
@@ -25,7 +25,7 @@ def stream_frames(info: VideoInfo) -> Iterator[np.ndarray]:
     width, height = info.width, info.height
     size = width * height * 3
     args = ["-loglevel", "error", "-i", "file:" + os.path.abspath(info.path), "-map", "0:V:0",
-            "-an", "-sn", "-dn", *_passthrough(), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+            "-an", "-sn", "-dn", *passthrough(), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
     proc, stderr = popen_ffmpeg(args, stdout=subprocess.PIPE)
     try:
         while True:
@@ -49,8 +49,3 @@ def stream_frames(info: VideoInfo) -> Iterator[np.ndarray]:
             proc.kill()
             proc.wait()
         proc.stdout.close()
-
-
-def _passthrough() -> list[str]:
-    """`-fps_mode passthrough` (ffmpeg 5.1+), or the older spelling `-vsync passthrough`."""
-    return ["-fps_mode", "passthrough"] if has_option("fps_mode") else ["-vsync", "passthrough"]

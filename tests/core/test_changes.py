@@ -152,3 +152,75 @@ def test_a_change_found_twice_is_kept_where_it_is_sharpest():
     movement = [Change(10.6, 2.5), Change(20.0, 1.1), Change(31.6, 1.0)]
     assert merged(sound, movement) == [Change(10.0, 1.2), Change(20.0, 1.1), Change(30.0, 3.0),
                                        Change(31.6, 1.0)]
+
+
+# -- changes of where the picture moves (layout_changes) --------------------------------------
+
+GRID = 16
+
+
+def layouts(parts, *, fps: float = 15.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame's difference from the one before in each cell of a 16 x 16 grid: parts of
+    (path, seconds), a moving thing going along its path once every 2 s (as a figure's cycle
+    does; a path of None: nothing moves), over seeded compression noise in every cell."""
+    rng = np.random.default_rng(seed)
+    duration = sum(seconds for _, seconds in parts)
+    times = np.arange(0, duration, 1 / fps)
+    grid = rng.gamma(2.0, 0.15, (len(times), GRID, GRID))
+    start = 0.0
+    for path, seconds in parts:
+        for k in np.flatnonzero((times >= start) & (times < start + seconds) & bool(path)):
+            row, col = path(times[k])
+            grid[k, row:row + 2, col:col + 2] += 40.0
+        start += seconds
+    return times, grid.reshape(len(times), GRID * GRID)
+
+
+def sideways(t: float) -> tuple[int, int]:
+    return 7, int(round(7 - 6 * np.cos(np.pi * t)))
+
+
+def round_about(t: float) -> tuple[int, int]:
+    return int(round(7 + 6 * np.sin(np.pi * t))), int(round(7 + 6 * np.cos(np.pi * t)))
+
+
+@pytest.mark.parametrize("at", [10.3, 17.9, 25.6])
+@pytest.mark.parametrize("first,second", [(sideways, round_about), (round_about, sideways)])
+def test_a_change_of_where_the_picture_moves_is_found_to_half_a_second(first, second, at):
+    """As much motion on both sides, only its path differs: no change of the motion scale."""
+    from phar_cli.core.changes import layout_changes
+
+    frame_times, layout = layouts([(first, at), (second, 40 - at)], seed=int(at))
+    found = layout_changes(frame_times, layout, duration=40.0)
+    assert len(found) == 1 and abs(found[0].time - at) <= 0.5, found
+    assert change_points(frame_times=frame_times, motion=layout.mean(axis=1), duration=40.0) == []
+
+
+def test_a_sparse_frame_rate_still_finds_it():
+    from phar_cli.core.changes import layout_changes
+
+    frame_times, layout = layouts([(sideways, 14.2), (round_about, 15.8)], fps=4.0, seed=4)
+    assert [round(c.time) for c in layout_changes(frame_times, layout, duration=30.0)] == [14]
+
+
+def test_motion_that_always_moves_about_is_no_change_of_layout():
+    """People walking through: where the motion is drifts all the time, so no moment stands
+    out (the median share moved sets the bar)."""
+    from phar_cli.core.changes import layout_changes
+
+    rng = np.random.default_rng(7)
+    walk = np.cumsum(rng.normal(0, 0.35, (900, 2)), axis=0)
+    cells = np.abs((walk + 7) % 28 - 14).astype(int)  # bounces off the picture's edges
+
+    def wandering(t: float) -> tuple[int, int]:
+        return tuple(cells[min(int(t * 15), len(cells) - 1)])
+
+    frame_times, layout = layouts([(wandering, 60.0)], seed=7)
+    assert layout_changes(frame_times, layout, duration=60.0) == []
+
+
+def test_stillness_beside_motion_is_left_to_the_motion_scale():
+    from phar_cli.core.changes import layout_changes
+
+    frame_times, layout = layouts([(None, 9.6), (sideways, 20.4)], seed=8)
+    assert layout_changes(frame_times, layout, duration=30.0) == []

@@ -1,13 +1,14 @@
 """Ordinary real footage (from Debian packages, fetched once by scripts/fetch_footage.sh): one
 shot each, people walking without sound, a diver with sound, a few seconds of speech. phar finds
-no cut and no change of sound or picture in them, and analyses them end to end."""
+no cut and no change of sound or picture in them (people walking through move about the picture
+all the time: no moment of it stands out), and analyses them end to end."""
 from __future__ import annotations
 
 
 import orjson
 import pytest
 
-from phar_cli.core.changes import BLOCK, change_points
+from phar_cli.core.changes import BLOCK, change_points, layout_changes
 from phar_cli.media.audio import sound_blocks
 from phar_cli.media.probe import probe
 from phar_cli.media.scenes import scan_picture
@@ -24,6 +25,7 @@ def test_one_shot_of_real_footage_has_no_cut_and_no_change(name):
     assert picture.cuts == []
     assert change_points(sound.level_db if sound else None, sound.spectrum if sound else None,
                          picture.times, picture.motion, duration=info.duration) == []
+    assert layout_changes(picture.times, picture.layout, duration=info.duration) == []
 
 
 def test_real_footage_with_sound_is_analysed_end_to_end(small_bundle, tmp_path, capsys):

@@ -237,13 +237,17 @@ def _evaluated(pipeline, capsys, name, parts, seed):
     return orjson.loads(out.read_bytes()), orjson.loads(stdout)["overall"]
 
 
-def test_a_change_only_in_how_the_figure_moves_places_its_boundary(pipeline, capsys):
-    """gamma and delta sound the same and look the same but for the figure's movement (wave,
-    squat): the poses place each boundary, where no change of sound or picture shows."""
-    parts = [("gamma", 10.7), ("delta", 12.4), ("gamma", 9.6)]
-    found, report = _evaluated(pipeline, capsys, "movement", parts, 4747)
-    for boundary in (10.7, 23.1):
-        assert min(abs(c - boundary) for c in found["changes"]) <= 1.0, found["changes"]
+@pytest.mark.parametrize("name,parts,seed,near", [
+    # gamma and delta differ only in the figure's movement (wave, squat): the poses place it
+    ("movement", [("gamma", 10.7), ("delta", 12.4), ("gamma", 9.6)], 4747, 1.0),
+    # alpha and gamma only in the disc's path (side to side, round): where the picture moves
+    ("paths", [("alpha", 11.6), ("gamma", 10.3), ("alpha", 10.8)], 4949, 0.5),
+])
+def test_a_change_of_movement_alone_places_its_boundary(pipeline, capsys, name, parts, seed, near):
+    """The same sound and colours on both sides, no change of sound or picture to go by."""
+    found, report = _evaluated(pipeline, capsys, name, parts, seed)
+    for boundary in np.cumsum([seconds for _, seconds in parts])[:-1]:
+        assert min(abs(c - boundary) for c in found["changes"]) <= near, found["changes"]
     assert report["boundary_errors"]["max"] <= 1.0
     assert report["missed_boundary_errors"]["max"] <= 1.0
     assert report["labelled_right"] >= 0.95
@@ -295,10 +299,13 @@ def test_a_boundary_on_a_hard_cut_snaps_to_the_cut(pipeline, capsys):
     change = next(b.span.start for a, b in zip(unsnapped, unsnapped[1:]) if a.top[0] != b.top[0])
     assert 0 < abs(change - analysis.cuts[0]) <= 1.5  # refinement alone lands near the cut
     segments = orjson.loads(out.read_bytes())["segments"]
-    # (the grey room is a look the RGB model never saw: it may call a stretch of it background)
+    # The grey room is a look the RGB model never saw: it may call a stretch of it after the cut
+    # background (RGB read from three clips a window does, for 7 s), so delta starts at the cut
+    # or later, never before it.
     assert [s["label"] for s in segments][:2] == ["alpha", "delta"]
     assert {s["label"] for s in segments} == {"alpha", "delta"}
-    assert segments[0]["end"] == segments[1]["start"] == pytest.approx(analysis.cuts[0])
+    assert segments[0]["end"] == pytest.approx(analysis.cuts[0])
+    assert analysis.cuts[0] - 1e-6 <= segments[1]["start"] <= analysis.cuts[0] + 7.5
 
 
 def test_the_trained_checkpoints_load_without_being_trusted(pipeline):
