@@ -14,7 +14,18 @@ test_pipeline = [
 
 # -- training: validated every epoch, the best kept, stopped when it no longer improves (under a
 # minute on 2 CPU cores)
-train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False)
+# Each clip's mel bins moved by up to 2 at random: the dataset's tones (±3 % of their pitch, one
+# pitch a video) then stand for all their pitches, not the few dozen drawn (phar_cli/train/datasets.py)
+train_pipeline = [
+    dict(type='LoadAudioFeature'),
+    dict(type='SampleFrames', clip_len=64, frame_interval=1, num_clips=1),
+    dict(type='AudioFeatureSelector', fixed_length=128),
+    dict(type='PharPitchShift', max_bins=2),
+    dict(type='FormatAudioShape', input_format='NCTF'),
+    dict(type='PackActionInputs'),
+]
+train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
+                        dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False)
 train_cfg = dict(max_epochs=60, val_interval=1)
 # patience from epoch 30: on the main job's dataset it sits at chance until epoch ~20

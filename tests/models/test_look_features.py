@@ -1,5 +1,6 @@
 """The RGB model's pooled features, kept during the forward that scores a batch: exactly the
-input of the head's last layer, one row per window in the batch's order (views averaged)."""
+input of the head's last layer, one row per window in the batch's order (views averaged). One
+clip a window here (the small config reads three), so a window's rows are its views alone."""
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,7 @@ def test_the_features_are_what_the_head_classifies(labels):
     import torch
 
     torch.manual_seed(5)
-    rec = Recognizer("rgb", SMALL_CONFIGS["rgb"], None, labels, "cpu", views=1)
+    rec = Recognizer("rgb", SMALL_CONFIGS["rgb"], None, labels, "cpu", views=1, clips=1)
     items = windows(rec, 3)
     probs = rec.forward(items)
     features = rec.last_features
@@ -47,7 +48,7 @@ def test_three_views_give_one_row_a_window_the_mean_of_its_views(labels):
     import torch
 
     torch.manual_seed(5)
-    rec = Recognizer("rgb", SMALL_CONFIGS["rgb"], None, labels, "cpu", views=3)
+    rec = Recognizer("rgb", SMALL_CONFIGS["rgb"], None, labels, "cpu", views=3, clips=1)
     items = windows(rec, 2)
     rec.forward(items)
     assert rec.last_features.shape == (2, 64)
@@ -57,3 +58,10 @@ def test_three_views_give_one_row_a_window_the_mean_of_its_views(labels):
     views = kept[0].numpy()
     assert views.shape == (6, 64)
     assert np.allclose(rec.last_features, views.reshape(2, 3, 64).mean(1), atol=1e-6)
+
+
+def test_the_configs_three_clips_still_give_one_row_a_window(labels):
+    rec = Recognizer("rgb", SMALL_CONFIGS["rgb"], None, labels, "cpu")
+    assert rec.sampler_cfg["num_clips"] == 3
+    rec.forward(windows(rec, 2))
+    assert rec.last_features.shape == (2, 64)

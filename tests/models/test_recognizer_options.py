@@ -55,8 +55,10 @@ def test_one_rgb_view_is_the_centre_crop_and_gives_the_same_classes(rgb_sample, 
     import torch
 
     torch.manual_seed(0)
-    three = Recognizer("rgb", SMALL_CONFIGS["rgb"], None, labels("rgb"), test_device)
-    one = Recognizer("rgb", SMALL_CONFIGS["rgb"], None, labels("rgb"), test_device, views=1)
+    # one clip a window (the small config reads three): the sample's 8 frames
+    three = Recognizer("rgb", SMALL_CONFIGS["rgb"], None, labels("rgb"), test_device, clips=1)
+    one = Recognizer("rgb", SMALL_CONFIGS["rgb"], None, labels("rgb"), test_device, views=1,
+                     clips=1)
     one.model.load_state_dict(three.model.state_dict())
     assert [type(t).__name__ for t in one.transforms.transforms][:2] == ["Resize", "CenterCrop"]
     items = {}
